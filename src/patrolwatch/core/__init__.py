@@ -1,0 +1,1 @@
+"""Core data structures (tracks, zones, events) and geodesy. Imports nothing above it."""

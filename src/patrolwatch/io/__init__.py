@@ -1,0 +1,1 @@
+"""Readers and writers: file formats in, columnar tracks/zones/events out."""
