@@ -54,7 +54,9 @@ class InputError(PatrolwatchError, ValueError):
     ) -> None:
         where = f"{path}:{line if line is not None else '-'}"
         if feature is not None:
-            where += f": feature {feature!r}" if not feature.startswith("column ") else f": {feature}"
+            where += (
+                f": feature {feature!r}" if not feature.startswith("column ") else f": {feature}"
+            )
         super().__init__(f"{where}: {reason}")
         self.reason = reason
         self.path = path

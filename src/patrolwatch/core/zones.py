@@ -54,7 +54,9 @@ def kind_phrase(kind: str, claimants: Sequence[str]) -> str:
     >>> kind_phrase("territorial", ["KOR", "JPN"])
     'territorial airspace/sea entry (claimed by KOR and JPN)'
     """
-    who = " and ".join([", ".join(claimants[:-1]), claimants[-1]] if len(claimants) > 1 else claimants)
+    who = " and ".join(
+        [", ".join(claimants[:-1]), claimants[-1]] if len(claimants) > 1 else claimants
+    )
     if kind == "adiz":
         return f"ADIZ entry (zone declared by {who})" if who else "ADIZ entry"
     if kind == "territorial":

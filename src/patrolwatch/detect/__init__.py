@@ -1,0 +1,1 @@
+"""Detectors: read tracks and zones, return :class:`~patrolwatch.core.events.Events`."""

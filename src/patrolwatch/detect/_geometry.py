@@ -1,0 +1,349 @@
+"""Zone geometry prepared for the crossing detector.
+
+Two models share one interface: :class:`PolygonModel` (a polygon zone tested in the lon/lat
+plane) and :class:`BufferModel` (everything within ``buffer_m`` of a feature, tested by
+exact geodesic distance). :class:`Feature` measures geodesic distances from points and
+from track segments to a feature made of points, lon/lat-straight edges and polygon
+interiors. Every coordinate is put into the zone's *frame*: longitudes unwrapped around
+the zone's central longitude, so that zones across the antimeridian are continuous.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from ..core.geodesy import M_PER_DEG_LAT_MIN, fwd, inv, m_per_deg_lon, wrap180
+from ._kernels import golden_min
+
+__all__ = ["Feature", "Frame", "SegmentGeo"]
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+IXP = npt.NDArray[np.intp]
+
+EDGE_GOLDEN_ITERS = 48
+"""Golden-section iterations for the closest point on one lon/lat edge (relative 1e-10)."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Longitudes unwrapped around a central longitude ``center_deg``."""
+
+    center_deg: float
+
+    def __call__(self, lon_deg: npt.ArrayLike) -> F64:
+        """Longitude in the frame: ``center + wrap180(lon - center)``."""
+        return np.asarray(
+            self.center_deg + wrap180(np.asarray(lon_deg, dtype=np.float64) - self.center_deg),
+            dtype=np.float64,
+        )
+
+    @classmethod
+    def for_geometry(cls, geom: BaseGeometry) -> Frame:
+        """The frame centred on the circular mean of the geometry's longitudes."""
+        coords = shapely.get_coordinates(geom)
+        if coords.shape[0] == 0:
+            return cls(0.0)
+        lon = np.radians(coords[:, 0])
+        center = float(np.degrees(np.arctan2(np.sin(lon).mean(), np.cos(lon).mean())))
+        return cls(center)
+
+    def geometry(self, geom: BaseGeometry) -> BaseGeometry:
+        """The geometry with each ring or line unwrapped into the frame."""
+
+        def _unwrap(xy: F64) -> F64:
+            out = xy.copy()
+            if out.shape[0] == 0:
+                return out
+            # each part continuous, its first vertex placed in the frame
+            out[:, 0] = self(out[:, 0])
+            return out
+
+        parts = []
+        for part in shapely.get_parts(geom):
+            gtype = shapely.get_type_id(part)
+            if gtype in (3,):  # Polygon
+                rings = [_continuous(_unwrap(np.asarray(part.exterior.coords)))]
+                rings += [_continuous(_unwrap(np.asarray(r.coords))) for r in part.interiors]
+                parts.append(shapely.Polygon(rings[0], rings[1:]))
+            elif gtype == 1:  # LineString
+                parts.append(shapely.LineString(_continuous(_unwrap(np.asarray(part.coords)))))
+            elif gtype == 0:  # Point
+                x, y = part.x, part.y
+                parts.append(shapely.Point(float(self(x)), y))
+            else:  # pragma: no cover - get_parts only returns simple parts
+                parts.append(part)
+        if not parts:
+            return geom
+        if len(parts) == 1:
+            return parts[0]
+        return (
+            shapely.GeometryCollection(parts)
+            if len({p.geom_type for p in parts}) > 1
+            else (
+                shapely.MultiPolygon(parts)
+                if parts[0].geom_type == "Polygon"
+                else shapely.MultiLineString(parts)
+                if parts[0].geom_type == "LineString"
+                else shapely.MultiPoint(parts)
+            )
+        )
+
+
+def _continuous(xy: F64) -> F64:
+    """Make longitudes of a vertex sequence continuous (no jump over 180 degrees)."""
+    if xy.shape[0] < 2:
+        return xy
+    d = np.diff(xy[:, 0])
+    d = wrap180(d)
+    out = xy.copy()
+    out[1:, 0] = xy[0, 0] + np.cumsum(d)
+    return out
+
+
+def edges_of(geom: BaseGeometry) -> tuple[F64, F64, F64, F64]:
+    """All edges (consecutive vertex pairs) of every line and ring, as (ax, ay, bx, by)."""
+    rings = []
+    for part in shapely.get_parts(geom):
+        gtype = shapely.get_type_id(part)
+        if gtype == 3:
+            rings.append(np.asarray(part.exterior.coords))
+            rings.extend(np.asarray(r.coords) for r in part.interiors)
+        elif gtype == 1:
+            rings.append(np.asarray(part.coords))
+    if not rings:
+        e = np.zeros(0)
+        return e, e.copy(), e.copy(), e.copy()
+    a = np.concatenate([r[:-1, :2] for r in rings if r.shape[0] > 1])
+    b = np.concatenate([r[1:, :2] for r in rings if r.shape[0] > 1])
+    keep = np.any(a != b, axis=1)
+    a, b = a[keep], b[keep]
+    return a[:, 0].copy(), a[:, 1].copy(), b[:, 0].copy(), b[:, 1].copy()
+
+
+def pad_box_deg(lat_lo: F64, lat_hi: F64, margin_m: F64 | float) -> tuple[F64, F64]:
+    """Degree margins (lon, lat) that cover ``margin_m`` metres around a latitude band."""
+    m = np.asarray(margin_m, dtype=np.float64) + np.zeros_like(lat_lo)
+    dlat = m / M_PER_DEG_LAT_MIN
+    worst = np.maximum(np.abs(lat_lo), np.abs(lat_hi)) + dlat
+    dlon = np.where(worst >= 89.5, 360.0, m / m_per_deg_lon(np.minimum(worst, 89.5)))
+    return np.asarray(dlon, dtype=np.float64), np.asarray(dlat, dtype=np.float64)
+
+
+@dataclass
+class SegmentGeo:
+    """Geodesic parameters of track segments (one element per segment).
+
+    A vehicle moves from fix ``a`` to fix ``b`` along the geodesic at constant speed: at
+    fraction ``f`` of the time it is ``f * length_m`` along it.
+    """
+
+    lon_a: F64
+    lat_a: F64
+    lon_b: F64
+    lat_b: F64
+    az_deg: F64
+    length_m: F64
+
+    @classmethod
+    def build(cls, lon_a: F64, lat_a: F64, lon_b: F64, lat_b: F64) -> SegmentGeo:
+        """Solve the inverse problem for every segment."""
+        az, length = inv(lon_a, lat_a, lon_b, lat_b)
+        return cls(lon_a, lat_a, lon_b, lat_b, az, length)
+
+    def take(self, idx: IXP | I64) -> SegmentGeo:
+        """The subset of segments ``idx``."""
+        return SegmentGeo(
+            self.lon_a[idx],
+            self.lat_a[idx],
+            self.lon_b[idx],
+            self.lat_b[idx],
+            self.az_deg[idx],
+            self.length_m[idx],
+        )
+
+    def point(self, idx: IXP | I64, f: F64) -> tuple[F64, F64]:
+        """Position at fraction ``f`` in [0, 1] of segments ``idx`` (exact fixes at 0 and 1)."""
+        lon, lat = fwd(self.lon_a[idx], self.lat_a[idx], self.az_deg[idx], f * self.length_m[idx])
+        at_a = f <= 0.0
+        at_b = f >= 1.0
+        lon = np.where(at_a, self.lon_a[idx], np.where(at_b, self.lon_b[idx], lon))
+        lat = np.where(at_a, self.lat_a[idx], np.where(at_b, self.lat_b[idx], lat))
+        return lon, lat
+
+
+class Feature:
+    """Geodesic distance to a feature made of points, lon/lat-straight edges and polygons.
+
+    Parameters
+    ----------
+    geom : shapely geometry, lon/lat degrees
+        The feature (Point, MultiPoint, LineString, Polygon, multi-parts, collections).
+    frame : Frame
+        The zone frame the feature's longitudes are unwrapped into.
+
+    Notes
+    -----
+    The distance from a point to an edge is the geodesic distance to the nearest point of
+    the edge drawn straight in lon/lat, found by golden-section search along the edge.
+    A point inside a polygon part is at distance 0.
+    """
+
+    def __init__(self, geom: BaseGeometry, frame: Frame) -> None:
+        self.frame = frame
+        g = frame.geometry(geom)
+        pts = [
+            p
+            for p in shapely.get_parts(g)
+            if shapely.get_type_id(p) == 0 and not shapely.is_empty(p)
+        ]
+        self.px = np.asarray([p.x for p in pts], dtype=np.float64)
+        self.py = np.asarray([p.y for p in pts], dtype=np.float64)
+        self.ax, self.ay, self.bx, self.by = edges_of(g)
+        polys = [p for p in shapely.get_parts(g) if shapely.get_type_id(p) == 3]
+        self.area: BaseGeometry | None = shapely.union_all(polys) if polys else None
+        if self.area is not None:
+            shapely.prepare(self.area)
+        self.n_points = self.px.shape[0]
+        self.n_comp = self.n_points + self.ax.shape[0]
+        # component boxes (points are degenerate boxes)
+        self.cminx = np.concatenate([self.px, np.minimum(self.ax, self.bx)])
+        self.cmaxx = np.concatenate([self.px, np.maximum(self.ax, self.bx)])
+        self.cminy = np.concatenate([self.py, np.minimum(self.ay, self.by)])
+        self.cmaxy = np.concatenate([self.py, np.maximum(self.ay, self.by)])
+        self.bounds = (
+            (
+                float(self.cminx.min()),
+                float(self.cminy.min()),
+                float(self.cmaxx.max()),
+                float(self.cmaxy.max()),
+            )
+            if self.n_comp
+            else (0.0, 0.0, 0.0, 0.0)
+        )
+        self._tree: shapely.STRtree | None = None
+        self._tree_margin_m = -1.0
+
+    # ---------------------------------------------------------------- candidate pairs
+    def _component_tree(self, margin_m: float) -> shapely.STRtree:
+        if self._tree is None or self._tree_margin_m != margin_m:
+            dlon, dlat = pad_box_deg(self.cminy, self.cmaxy, margin_m)
+            boxes = shapely.box(
+                self.cminx - dlon, self.cminy - dlat, self.cmaxx + dlon, self.cmaxy + dlat
+            )
+            self._tree = shapely.STRtree(boxes)
+            self._tree_margin_m = margin_m
+        return self._tree
+
+    def pairs_boxes(
+        self, minx: F64, miny: F64, maxx: F64, maxy: F64, margin_m: float
+    ) -> tuple[IXP, IXP]:
+        """(query index, component index) pairs whose boxes, the components' grown by
+        ``margin_m`` metres, overlap. Query boxes are in the frame."""
+        if self.n_comp == 0 or minx.shape[0] == 0:
+            e = np.zeros(0, dtype=np.intp)
+            return e, e.copy()
+        tree = self._component_tree(margin_m)
+        q, c = tree.query(shapely.box(minx, miny, maxx, maxy))
+        return q.astype(np.intp), c.astype(np.intp)
+
+    # ---------------------------------------------------------------- distances
+    def component_distance(self, lon: F64, lat: F64, comp: IXP) -> tuple[F64, F64, F64]:
+        """Distance from each point to component ``comp`` of the same index, and the
+        nearest position on the component (lon, lat)."""
+        out = np.empty(lon.shape[0])
+        nx = np.empty(lon.shape[0])
+        ny = np.empty(lon.shape[0])
+        is_pt = comp < self.n_points
+        i = np.flatnonzero(is_pt)
+        if i.size:
+            c = comp[i]
+            out[i] = inv(lon[i], lat[i], self.px[c], self.py[c])[1]
+            nx[i] = self.px[c]
+            ny[i] = self.py[c]
+        j = np.flatnonzero(~is_pt)
+        if j.size:
+            e = comp[j] - self.n_points
+            ax, ay, bx, by = self.ax[e], self.ay[e], self.bx[e], self.by[e]
+            plon, plat = lon[j], lat[j]
+
+            def along(u: F64, k: IXP) -> F64:
+                return inv(
+                    plon[k], plat[k], ax[k] + u * (bx[k] - ax[k]), ay[k] + u * (by[k] - ay[k])
+                )[1]
+
+            u, d = golden_min(along, np.zeros(j.size), np.ones(j.size), iters=EDGE_GOLDEN_ITERS)
+            out[j] = d
+            nx[j] = ax + u * (bx - ax)
+            ny[j] = ay + u * (by - ay)
+        return out, nx, ny
+
+    def inside_area(self, lon: F64, lat: F64) -> npt.NDArray[np.bool_]:
+        """True where the point lies in a polygon part of the feature (boundary included)."""
+        if self.area is None or lon.shape[0] == 0:
+            return np.zeros(lon.shape[0], dtype=bool)
+        return np.asarray(shapely.intersects_xy(self.area, self.frame(lon), lat), dtype=bool)
+
+    def distance(self, lon: F64, lat: F64, search_m: float) -> F64:
+        """Geodesic distance (m) from each point to the feature; ``inf`` beyond ``search_m``."""
+        n = lon.shape[0]
+        out = np.full(n, np.inf)
+        if n == 0:
+            return out
+        flon = self.frame(lon)
+        q, c = self.pairs_boxes(flon, lat, flon, lat, search_m)
+        if q.size:
+            d, _, _ = self.component_distance(lon[q], lat[q], c)
+            np.minimum.at(out, q, d)
+        out[self.inside_area(lon, lat)] = 0.0
+        return out
+
+    def nearest(self, lon: F64, lat: F64, search_m: float) -> tuple[F64, F64, F64]:
+        """Distance to the feature and the nearest feature position, per point (inf/NaN
+        beyond ``search_m``)."""
+        n = lon.shape[0]
+        out = np.full(n, np.inf)
+        nx = np.full(n, np.nan)
+        ny = np.full(n, np.nan)
+        flon = self.frame(lon)
+        q, c = self.pairs_boxes(flon, lat, flon, lat, search_m)
+        if q.size:
+            d, x, y = self.component_distance(lon[q], lat[q], c)
+            order = np.lexsort((d, q))
+            q, d, x, y = q[order], d[order], x[order], y[order]
+            first = np.ones(q.size, dtype=bool)
+            first[1:] = q[1:] != q[:-1]
+            out[q[first]] = d[first]
+            nx[q[first]] = x[first]
+            ny[q[first]] = y[first]
+        inside = self.inside_area(lon, lat)
+        out[inside] = 0.0
+        nx[inside] = lon[inside]
+        ny[inside] = lat[inside]
+        return out, nx, ny
+
+
+def segment_boxes(seg: SegmentGeo, frame: Frame) -> tuple[F64, F64, F64, F64]:
+    """Bounding boxes of segments in the frame, grown to cover the geodesic's bulge.
+
+    The geodesic between two fixes departs from their lon/lat chord by about
+    ``L**2 * tan(lat) / (8 R)``; the box is grown by twice that plus 1 m.
+    """
+    ax = frame(seg.lon_a)
+    bx = ax + wrap180(seg.lon_b - seg.lon_a)
+    lat_lo = np.minimum(seg.lat_a, seg.lat_b)
+    lat_hi = np.maximum(seg.lat_a, seg.lat_b)
+    worst = np.minimum(np.maximum(np.abs(lat_lo), np.abs(lat_hi)), 89.9)
+    bulge_m = 2.0 * seg.length_m**2 * (np.tan(np.radians(worst)) + 0.05) / (8.0 * 6_356_752.0) + 1.0
+    dlon, dlat = pad_box_deg(lat_lo, lat_hi, bulge_m)
+    return (
+        np.minimum(ax, bx) - dlon,
+        np.maximum(lat_lo - dlat, -90.0),
+        np.maximum(ax, bx) + dlon,
+        np.minimum(lat_hi + dlat, 90.0),
+    )

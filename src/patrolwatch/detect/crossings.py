@@ -1,0 +1,1418 @@
+"""Zone crossings: every visit of every track to every zone, with exact entry and exit.
+
+Model
+-----
+Between two consecutive fixes a vehicle moves along the WGS84 geodesic at constant speed,
+and its altitude (where reported at both fixes) changes linearly in time. A zone is closed:
+a point on its boundary is inside. A *visit* is a maximal time interval during which the
+moving vehicle is inside the zone; its entry and exit are found on the path between the
+bracketing fixes, not only at fixes, so a segment whose two fixes are both outside but
+whose path clips the zone is a visit (evidence ``interpolated``).
+
+* Polygon zones (``edges="lonlat"``): inside means inside the polygon in the lon/lat plane
+  (RFC 7946). Each segment is cut into pieces whose lon/lat chords stay within
+  :data:`CHORD_TOLERANCE_M` of the geodesic; crossings of the chords with zone edges are
+  then refined on the geodesic itself (regula falsi on the edge's side function). Zones
+  with ``edges="geodesic"`` are densified by the reader and handled the same way.
+* Buffer zones: inside means geodesic distance to the feature ``<= buffer_m``. The closest
+  approach of each segment to each feature component is found by golden-section search,
+  and the crossings of the distance with ``buffer_m`` by bisection: no polygonised circle.
+* Vertical limits apply where the zone has them and the track reports altitude at both
+  ends of a segment; otherwise the horizontal answer stands and ``altitude`` says
+  ``unknown altitude``.
+
+Every state between two consecutive crossing candidates is checked by an exact test at
+its midpoint, so spurious candidates never create visits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import shapely
+
+from ..core.events import CROSSING_SCHEMA, TIME_TYPE, Events
+from ..core.geodesy import M_PER_DEG_LAT_MIN, inv, m_per_deg_lon, wrap180
+from ..core.tracks import Tracks
+from ..core.zones import Zone, Zones
+from ..errors import ConfigError
+from ._geometry import Feature, Frame, SegmentGeo, edges_of, pad_box_deg, segment_boxes
+from ._kernels import bisect_root, golden_min
+
+__all__ = ["CHORD_TOLERANCE_M", "crossings"]
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+IXP = npt.NDArray[np.intp]
+B = npt.NDArray[np.bool_]
+
+CHORD_TOLERANCE_M = 0.05
+"""Largest distance (m) between a track's geodesic and the lon/lat chords used to find
+candidate crossings with polygon edges. Crossings are then refined on the geodesic."""
+
+REFINE_ITERS = 60
+"""Regula-falsi (Illinois) iterations refining a crossing on the geodesic."""
+
+POSSIBLE_SAMPLE_M = 500.0
+"""Spacing (m) of the zone-boundary points tested for ``possible`` entries."""
+
+REFERENCE_SEARCH_M = 2_000_000.0
+"""How far (m) from a polygon zone its ``reference`` feature is searched for."""
+
+_NAT = np.iinfo(np.int64).min
+
+
+# =============================================================================== segments
+@dataclass
+class _Fixes:
+    t_ns: I64
+    lon: F64
+    lat: F64
+    alt: F64
+    track: I64
+
+
+@dataclass
+class _Segments:
+    """Consecutive fix pairs of one track: fix ``a`` to fix ``a + 1``."""
+
+    a: I64
+    b: I64
+    track: I64
+    first: B  # fix a is the first fix of its track
+    last: B  # fix b is the last fix of its track
+
+    @classmethod
+    def of(cls, tracks: Tracks) -> _Segments:
+        tix = tracks.track_index
+        if tix.shape[0] < 2:
+            e = np.zeros(0, dtype=np.int64)
+            return cls(e, e.copy(), e.copy(), np.zeros(0, bool), np.zeros(0, bool))
+        a = np.flatnonzero(tix[:-1] == tix[1:]).astype(np.int64)
+        starts = tracks.offsets[:-1]
+        ends = tracks.offsets[1:] - 1
+        first = np.zeros(len(tracks), dtype=bool)
+        first[starts[starts <= ends]] = True
+        last = np.zeros(len(tracks), dtype=bool)
+        last[ends[starts <= ends]] = True
+        return cls(a, a + 1, tix[a], first[a], last[a + 1])
+
+
+@dataclass
+class _Intervals:
+    """Inside intervals of segments, as fractions of each segment's duration."""
+
+    seg: I64  # index into _Segments (or -1 for a single-fix track)
+    fix: I64  # for single-fix tracks, the fix index
+    f0: F64
+    f1: F64
+
+    @classmethod
+    def empty(cls) -> _Intervals:
+        e = np.zeros(0, dtype=np.int64)
+        return cls(e, e.copy(), np.zeros(0), np.zeros(0))
+
+
+# =============================================================================== zone models
+class _ZoneModel:
+    """Common interface: bounds, horizontal inside test, crossing candidates."""
+
+    frame: Frame
+    bounds: tuple[float, float, float, float]
+    reference: Feature | None
+
+    def contains(self, lon: F64, lat: F64) -> B:
+        raise NotImplementedError
+
+    def roots(self, geo: SegmentGeo, idx: IXP) -> tuple[IXP, F64]:
+        """Candidate crossing fractions (segment position in ``idx``, f)."""
+        raise NotImplementedError
+
+    def margin_m(self) -> float:
+        return 0.0
+
+
+class _PolygonModel(_ZoneModel):
+    def __init__(self, zone: Zone) -> None:
+        self.frame = Frame.for_geometry(zone.geometry)
+        self.geom = self.frame.geometry(zone.geometry)
+        shapely.prepare(self.geom)
+        self.bounds = tuple(float(v) for v in shapely.bounds(self.geom))  # type: ignore[assignment]
+        self.ax, self.ay, self.bx, self.by = edges_of(self.geom)
+        self.edge_tree = shapely.STRtree(
+            shapely.box(
+                np.minimum(self.ax, self.bx),
+                np.minimum(self.ay, self.by),
+                np.maximum(self.ax, self.bx),
+                np.maximum(self.ay, self.by),
+            )
+        )
+        self.reference = Feature(zone.reference, self.frame) if zone.reference is not None else None
+        self.boundary = Feature(shapely.boundary(zone.geometry), self.frame)
+
+    def contains(self, lon: F64, lat: F64) -> B:
+        if lon.shape[0] == 0:
+            return np.zeros(0, dtype=bool)
+        return np.asarray(shapely.intersects_xy(self.geom, self.frame(lon), lat), dtype=bool)
+
+    def roots(self, geo: SegmentGeo, idx: IXP) -> tuple[IXP, F64]:
+        if idx.size == 0 or self.ax.size == 0:
+            return np.zeros(0, dtype=np.intp), np.zeros(0)
+        # 1. pieces: chord deviation from the geodesic scales as 1/n**2
+        lon_m, lat_m = geo.point(idx, np.full(idx.size, 0.5))
+        ax = self.frame(geo.lon_a[idx])
+        bx = ax + wrap180(geo.lon_b[idx] - geo.lon_a[idx])
+        mx = ax + wrap180(lon_m - geo.lon_a[idx])
+        chord_mx = 0.5 * (ax + bx)
+        chord_my = 0.5 * (geo.lat_a[idx] + geo.lat_b[idx])
+        dev_m = np.hypot((mx - chord_mx) * m_per_deg_lon(lat_m), (lat_m - chord_my) * 111_320.0)
+        n_piece = np.clip(np.ceil(np.sqrt(dev_m / CHORD_TOLERANCE_M)), 1, 4096).astype(np.int64)
+        owner = np.repeat(np.arange(idx.size), n_piece)
+        k = np.arange(owner.size) - np.repeat(np.cumsum(n_piece) - n_piece, n_piece)
+        f_lo = k / n_piece[owner]
+        f_hi = (k + 1) / n_piece[owner]
+        fs = np.concatenate([f_lo, f_hi])
+        os_ = np.concatenate([owner, owner])
+        plon, plat = geo.point(idx[os_], fs)
+        px = ax[os_] + wrap180(plon - geo.lon_a[idx[os_]])
+        m = owner.size
+        x0, y0, x1, y1 = px[:m], plat[:m], px[m:], plat[m:]
+        # 2. chord/edge pairs by box overlap, then exact planar intersection
+        q, e = self.edge_tree.query(
+            shapely.box(
+                np.minimum(x0, x1), np.minimum(y0, y1), np.maximum(x0, x1), np.maximum(y0, y1)
+            )
+        )
+        if q.size == 0:
+            return np.zeros(0, dtype=np.intp), np.zeros(0)
+        dx, dy = x1[q] - x0[q], y1[q] - y0[q]
+        ex, ey = self.bx[e] - self.ax[e], self.by[e] - self.ay[e]
+        wx, wy = self.ax[e] - x0[q], self.ay[e] - y0[q]
+        denom = dx * ey - dy * ex
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = (wx * ey - wy * ex) / denom
+            u = (wx * dy - wy * dx) / denom
+        eps = 1e-9
+        hit = (denom != 0) & (t >= -eps) & (t <= 1 + eps) & (u >= -eps) & (u <= 1 + eps)
+        q, e, t = q[hit], e[hit], np.clip(t[hit], 0.0, 1.0)
+        if q.size == 0:
+            return np.zeros(0, dtype=np.intp), np.zeros(0)
+        own = owner[q]
+        lo = f_lo[q]
+        hi = f_hi[q]
+        f = lo + t * (hi - lo)
+        f = self._refine(geo, idx, own, ax, e, lo, hi, f)
+        return own.astype(np.intp), f
+
+    def _side(self, geo: SegmentGeo, idx: IXP, own: IXP, ax: F64, e: IXP, f: F64) -> F64:
+        plon, plat = geo.point(idx[own], f)
+        px = ax[own] + wrap180(plon - geo.lon_a[idx[own]])
+        ex, ey = self.bx[e] - self.ax[e], self.by[e] - self.ay[e]
+        return np.asarray(ex * (plat - self.ay[e]) - ey * (px - self.ax[e]), dtype=np.float64)
+
+    def _refine(
+        self, geo: SegmentGeo, idx: IXP, own: IXP, ax: F64, e: IXP, lo: F64, hi: F64, f: F64
+    ) -> F64:
+        """Refine chord crossings onto the geodesic (Illinois regula falsi on the edge line)."""
+        s_lo = self._side(geo, idx, own, ax, e, lo)
+        s_hi = self._side(geo, idx, own, ax, e, hi)
+        ok = np.sign(s_lo) * np.sign(s_hi) <= 0
+        a, b, fa, fb = lo.copy(), hi.copy(), s_lo.copy(), s_hi.copy()
+        side = np.zeros(f.size)
+        for _ in range(REFINE_ITERS):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                c = np.where(fb != fa, (a * fb - b * fa) / (fb - fa), 0.5 * (a + b))
+            c = np.clip(np.where(np.isfinite(c), c, 0.5 * (a + b)), a, b)
+            fc = self._side(geo, idx, own, ax, e, c)
+            left = np.sign(fc) == np.sign(fa)
+            # Illinois modification halves the retained end's value
+            fb = np.where(left & (side == 1), fb / 2, fb)
+            fa = np.where(~left & (side == -1), fa / 2, fa)
+            a = np.where(left, c, a)
+            fa = np.where(left, fc, fa)
+            b = np.where(left, b, c)
+            fb = np.where(left, fb, fc)
+            side = np.where(left, 1, -1)
+            if np.all((b - a) <= 1e-15) or np.all(fc == 0):
+                break
+        refined = np.where(np.abs(fa) < np.abs(fb), a, b)
+        return np.where(ok, refined, f)
+
+
+class _BufferModel(_ZoneModel):
+    def __init__(self, zone: Zone, search_m: float) -> None:
+        self.frame = Frame.for_geometry(zone.geometry)
+        self.r = float(zone.buffer_m)
+        self.feature = Feature(zone.geometry, self.frame)
+        self.reference = self.feature
+        x0, y0, x1, y1 = self.feature.bounds
+        dlon, dlat = pad_box_deg(np.array([y0]), np.array([y1]), self.r + search_m)
+        self.bounds = (
+            x0 - float(dlon[0]),
+            y0 - float(dlat[0]),
+            x1 + float(dlon[0]),
+            y1 + float(dlat[0]),
+        )
+        self.tight_bounds = self.bounds
+        self.search_m = search_m
+
+    def margin_m(self) -> float:
+        return self.r
+
+    def contains(self, lon: F64, lat: F64) -> B:
+        if lon.shape[0] == 0:
+            return np.zeros(0, dtype=bool)
+        return np.asarray(self.feature.distance(lon, lat, self.r) <= self.r, dtype=bool)
+
+    def roots(self, geo: SegmentGeo, idx: IXP) -> tuple[IXP, F64]:
+        if idx.size == 0:
+            return np.zeros(0, dtype=np.intp), np.zeros(0)
+        close = _closest_to_feature(self.feature, geo, idx, self.r)
+        own, comp, s_star, d_star = close
+        hit = d_star <= self.r
+        own, comp, s_star, d_star = own[hit], comp[hit], s_star[hit], d_star[hit]
+        out_own: list[IXP] = []
+        out_f: list[F64] = []
+        length = geo.length_m[idx[own]]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            f_star = np.where(length > 0, s_star / length, 0.0)
+        out_own.append(own)
+        out_f.append(f_star)  # tangent points and closest points are harmless candidates
+        feat = self.feature
+
+        def h(f: F64, k: IXP, sel: IXP) -> F64:
+            lon, lat = geo.point(idx[own[sel][k]], f)
+            d, _, _ = feat.component_distance(lon, lat, comp[sel][k])
+            return d - self.r
+
+        for lo_is_end in (True, False):
+            # root between the segment end and the closest point, where the end is outside
+            f_end = np.zeros(own.size) if lo_is_end else np.ones(own.size)
+            lon_e, lat_e = geo.point(idx[own], f_end)
+            d_end, _, _ = feat.component_distance(lon_e, lat_e, comp)
+            sel = np.flatnonzero(d_end > self.r)
+            if sel.size == 0:
+                continue
+            lo = f_end[sel] if lo_is_end else f_star[sel]
+            hi = f_star[sel] if lo_is_end else f_end[sel]
+            root = bisect_root(lambda f, k, sel=sel: h(f, k, sel), lo, hi)
+            out_own.append(own[sel])
+            out_f.append(root)
+        return np.concatenate(out_own).astype(np.intp), np.concatenate(out_f)
+
+
+def _closest_to_feature(
+    feature: Feature, geo: SegmentGeo, idx: IXP, margin_m: float
+) -> tuple[IXP, IXP, F64, F64]:
+    """Closest approach of each segment ``idx`` to each nearby feature component.
+
+    Returns (position in idx, component, distance along the segment s* in m, distance d*
+    in m). Pairs are those whose boxes are within ``margin_m``.
+    """
+    sub = geo.take(idx)
+    minx, miny, maxx, maxy = segment_boxes(sub, feature.frame)
+    own, comp = feature.pairs_boxes(minx, miny, maxx, maxy, margin_m)
+    if own.size == 0:
+        e = np.zeros(0)
+        return own, comp, e, e.copy()
+    length = sub.length_m[own]
+
+    def d_along(s: F64, k: IXP) -> F64:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            f = np.where(length[k] > 0, s / length[k], 0.0)
+        lon, lat = sub.point(own[k], f)
+        d, _, _ = feature.component_distance(lon, lat, comp[k])
+        return d
+
+    s_star, d_star = golden_min(d_along, np.zeros(own.size), length.copy())
+    # a minimum within 1 mm of a fix is at the fix
+    s_star = np.where(s_star < 1e-3, 0.0, np.where(length - s_star < 1e-3, length, s_star))
+    return own, comp, s_star, d_star
+
+
+# =============================================================================== detector
+def crossings(
+    tracks: Tracks,
+    zones: Zones,
+    *,
+    near_m: float | None = None,
+    max_speed_mps: float | None = None,
+) -> Events:
+    """Every visit of every track to every zone, with interpolated entry and exit.
+
+    Parameters
+    ----------
+    tracks : Tracks
+        Fixes sorted by track and time (as readers return them).
+    zones : Zones
+        Polygon and buffer zones. Zones marked ``complete=False`` are refused.
+    near_m : float, optional, metres, > 0
+        Also report tracks that came within this distance of a zone's feature without
+        entering the zone: one row per (track, zone) with evidence ``near``. The feature
+        is what a buffer zone is built from (the islet: "stayed 26.8 km from Dokdo"), or
+        a polygon zone's area. ``closest_edge_m`` gives the distance to the zone's edge.
+    max_speed_mps : float, optional, metres per second, > 0
+        Also report, with evidence ``possible``, the zones a track could have entered
+        between two fixes at this speed although its geodesic path does not enter them.
+
+    Returns
+    -------
+    Events
+        One row per visit (``kind="crossing"``) with the columns of
+        :data:`~patrolwatch.core.events.CROSSING_SCHEMA`, sorted by track, zone and time.
+        An empty table when nothing is found, never ``None``.
+
+    Notes
+    -----
+    * A point on a zone boundary is inside. A track that only touches the boundary at one
+      instant gives a visit of zero duration.
+    * A track whose first (last) fix is inside has a null entry (exit); ``duration_s`` is
+      then null.
+    * ``entry_bracket_start``/``end`` are the times of the fixes either side of the entry;
+      they are equal when the crossing is exactly at a fix.
+    * ``max_depth_m``: for a buffer zone ``buffer_m - closest_m``; for a polygon zone the
+      largest geodesic distance to the boundary over the reported fixes inside the visit
+      (the path between fixes may reach deeper by at most half a segment's length).
+    * ``closest_m``/``closest_time``: closest approach during the visit to the zone's
+      reference feature (the buffered feature, or a polygon zone's ``reference``); null for
+      a polygon zone without one.
+    * Consecutive fixes with equal times are a jump: its crossings take that time.
+    * Longitudes are handled across the antimeridian; segments passing over a pole are not
+      supported.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> from patrolwatch.core.zones import Zone, Zones
+    >>> t = Tracks.from_arrays(["A", "A"], [0, 600_000_000_000], [130.0, 130.0], [36.5, 37.5])
+    >>> z = Zones([Zone("box", "Box", "custom", (), box(129.0, 37.0, 131.0, 38.0))])
+    >>> ev = crossings(t, z)
+    >>> ev.column("evidence"), ev.column("exit_time")
+    (['observed'], [None])
+    """
+    if near_m is not None and not (near_m > 0):
+        raise ConfigError(f"near_m must be a positive distance in metres, got {near_m!r}")
+    if max_speed_mps is not None and not (max_speed_mps > 0):
+        raise ConfigError(f"max_speed_mps must be positive (m/s), got {max_speed_mps!r}")
+    for z in zones:
+        if not z.complete:
+            raise ConfigError(
+                f"zone {z.id!r} is marked incomplete (its boundary is not fully published): "
+                "it cannot be tested; supply a complete polygon with --zones"
+            )
+    fixes = _Fixes(tracks.t_ns, tracks.lon_deg, tracks.lat_deg, tracks.alt_m, tracks.track_index)
+    segs = _Segments.of(tracks)
+    tables = []
+    for zone in zones:
+        tables.append(_zone_crossings(tracks, fixes, segs, zone, near_m, max_speed_mps))
+    if not tables:
+        return Events.empty()
+    table = pa.concat_tables(tables)
+    if table.num_rows:
+        table = table.sort_by(
+            [("track_id", "ascending"), ("zone_id", "ascending"), ("sort_time", "ascending")]
+        )
+    return Events(table.drop_columns(["sort_time"]))
+
+
+def _empty_table() -> pa.Table:
+    return CROSSING_SCHEMA.append(pa.field("sort_time", pa.int64())).empty_table()
+
+
+def _zone_crossings(
+    tracks: Tracks,
+    fixes: _Fixes,
+    segs: _Segments,
+    zone: Zone,
+    near_m: float | None,
+    max_speed_mps: float | None,
+) -> pa.Table:
+    search_m = float(near_m or 0.0)
+    model: _ZoneModel = _BufferModel(zone, search_m) if zone.is_buffer else _PolygonModel(zone)
+    frame = model.frame
+    x0, y0, x1, y1 = model.bounds
+    limits = _VerticalLimits(zone)
+
+    # ---- candidate segments: boxes overlapping the zone's box (grown by the near distance)
+    n_seg = segs.a.shape[0]
+    sgeo_all_lon_a = fixes.lon[segs.a]
+    grow_m = search_m
+    dlon_g, dlat_g = pad_box_deg(np.array([y0]), np.array([y1]), grow_m)
+    gx0, gy0, gx1, gy1 = x0 - dlon_g[0], y0 - dlat_g[0], x1 + dlon_g[0], y1 + dlat_g[0]
+    cand = np.zeros(n_seg, dtype=bool)
+    if n_seg:
+        # cheap chord boxes padded generously first, then the exact bulge padding
+        ax = frame(sgeo_all_lon_a)
+        bx = ax + wrap180(fixes.lon[segs.b] - sgeo_all_lon_a)
+        la, lb = fixes.lat[segs.a], fixes.lat[segs.b]
+        approx_len = np.hypot(
+            (bx - ax) * m_per_deg_lon(np.maximum(np.abs(la), np.abs(lb))), (lb - la) * 111_320.0
+        )
+        bulge = 2 * approx_len**2 * 3.0 / (8 * 6_356_752.0) + 1.0 + 0.01 * approx_len
+        dlon, dlat = pad_box_deg(np.minimum(la, lb), np.maximum(la, lb), bulge)
+        cand = (
+            (np.maximum(ax, bx) + dlon >= gx0)
+            & (np.minimum(ax, bx) - dlon <= gx1)
+            & (np.maximum(la, lb) + dlat >= gy0)
+            & (np.minimum(la, lb) - dlat <= gy1)
+        )
+    cidx = np.flatnonzero(cand).astype(np.intp)
+    geo = SegmentGeo.build(
+        fixes.lon[segs.a[cidx]],
+        fixes.lat[segs.a[cidx]],
+        fixes.lon[segs.b[cidx]],
+        fixes.lat[segs.b[cidx]],
+    )
+    local = np.arange(cidx.size, dtype=np.intp)
+
+    # ---- fix states (for fixes of candidate segments and single-fix tracks)
+    single = np.flatnonzero(np.diff(tracks.offsets) == 1)
+    single_fix = tracks.offsets[:-1][single].astype(np.int64)
+    fix_ids = np.unique(np.concatenate([segs.a[cidx], segs.b[cidx], single_fix]))
+    h_state = np.zeros(len(tracks), dtype=bool)
+    if fix_ids.size:
+        flon = frame(fixes.lon[fix_ids])
+        inbox = (
+            (flon >= x0) & (flon <= x1) & (fixes.lat[fix_ids] >= y0) & (fixes.lat[fix_ids] <= y1)
+        )
+        sel = fix_ids[inbox]
+        h_state[sel] = model.contains(fixes.lon[sel], fixes.lat[sel])
+    v_state = limits.state(fixes.alt)
+    state = h_state & v_state
+
+    # ---- crossing candidates on candidate segments
+    r_own, r_f = model.roots(geo, local)
+    alt_a = fixes.alt[segs.a[cidx]]
+    alt_b = fixes.alt[segs.b[cidx]]
+    v_own, v_f = limits.roots(alt_a, alt_b)
+    s_a = state[segs.a[cidx]]
+    s_b = state[segs.b[cidx]]
+    need = np.zeros(cidx.size, dtype=bool)
+    need[r_own] = True
+    need[v_own] = True
+    need |= s_a != s_b
+    intervals = _segment_intervals(
+        model,
+        limits,
+        geo,
+        local,
+        need,
+        s_a,
+        s_b,
+        alt_a,
+        alt_b,
+        np.concatenate([r_own, v_own]),
+        np.concatenate([r_f, v_f]),
+    )
+    # map local segment positions back to global segment numbers
+    intervals.seg = cidx[intervals.seg].astype(np.int64)
+    # single-fix tracks inside
+    sf_in = single_fix[state[single_fix]]
+    intervals = _Intervals(
+        np.concatenate([intervals.seg, np.full(sf_in.size, -1, dtype=np.int64)]),
+        np.concatenate([intervals.fix, sf_in]),
+        np.concatenate([intervals.f0, np.zeros(sf_in.size)]),
+        np.concatenate([intervals.f1, np.zeros(sf_in.size)]),
+    )
+    visits = _visits(tracks, fixes, segs, intervals, state, cidx, geo)
+    table_visits = _visit_rows(tracks, fixes, segs, zone, model, limits, visits, cidx, geo)
+
+    tables = [table_visits]
+    visited_tracks = np.unique(visits.track) if visits.track.size else np.zeros(0, np.int64)
+    if near_m is not None:
+        tables.append(
+            _near_rows(tracks, fixes, segs, zone, model, cidx, geo, visited_tracks, near_m)
+        )
+    if max_speed_mps is not None:
+        tables.append(_possible_rows(tracks, fixes, segs, zone, model, visits, max_speed_mps))
+    return pa.concat_tables(tables)
+
+
+# =============================================================================== vertical
+class _VerticalLimits:
+    def __init__(self, zone: Zone) -> None:
+        self.floor = zone.floor_m
+        self.ceiling = zone.ceiling_m
+        self.active = zone.has_vertical_limits
+
+    def state(self, alt: F64) -> B:
+        """True where the altitude is within limits, or unknown (no limits apply)."""
+        if not self.active:
+            return np.ones(alt.shape[0], dtype=bool)
+        ok = np.ones(alt.shape[0], dtype=bool)
+        known = ~np.isnan(alt)
+        if not np.isnan(self.floor):
+            ok &= ~known | (alt >= self.floor)
+        if not np.isnan(self.ceiling):
+            ok &= ~known | (alt <= self.ceiling)
+        return ok
+
+    def roots(self, alt_a: F64, alt_b: F64) -> tuple[IXP, F64]:
+        if not self.active or alt_a.size == 0:
+            return np.zeros(0, dtype=np.intp), np.zeros(0)
+        owns, fs = [], []
+        for v in (self.floor, self.ceiling):
+            if np.isnan(v):
+                continue
+            with np.errstate(invalid="ignore", divide="ignore"):
+                f = (v - alt_a) / (alt_b - alt_a)
+            ok = np.isfinite(f) & (f > 0) & (f < 1)
+            owns.append(np.flatnonzero(ok).astype(np.intp))
+            fs.append(f[ok])
+        if not owns:
+            return np.zeros(0, dtype=np.intp), np.zeros(0)
+        return np.concatenate(owns), np.concatenate(fs)
+
+
+# =============================================================================== intervals
+def _segment_intervals(
+    model: _ZoneModel,
+    limits: _VerticalLimits,
+    geo: SegmentGeo,
+    local: IXP,
+    need: B,
+    s_a: B,
+    s_b: B,
+    alt_a: F64,
+    alt_b: F64,
+    own: IXP,
+    f: F64,
+) -> _Intervals:
+    """Inside intervals (fractions) of candidate segments.
+
+    Segments without candidates are inside throughout when their first fix is inside.
+    Others are cut at their candidates; the state of each piece is tested at its midpoint
+    and each candidate point counts as inside when next to an inside piece or exactly on
+    the boundary.
+    """
+    simple = np.flatnonzero(~need & s_a)
+    parts = [
+        _Intervals(
+            simple.astype(np.int64),
+            np.zeros(simple.size, np.int64),
+            np.zeros(simple.size),
+            np.ones(simple.size),
+        )
+    ]
+    work = np.flatnonzero(need)
+    if work.size:
+        # breakpoints: 0, candidates, 1 for every segment in work
+        keep = need[own]
+        bp_seg = np.concatenate([work, own[keep], work])
+        bp_f = np.concatenate([np.zeros(work.size), np.clip(f[keep], 0.0, 1.0), np.ones(work.size)])
+        order = np.lexsort((bp_f, bp_seg))
+        bp_seg, bp_f = bp_seg[order], bp_f[order]
+        # drop duplicate breakpoints
+        dup = np.zeros(bp_f.size, dtype=bool)
+        dup[1:] = (bp_seg[1:] == bp_seg[:-1]) & (bp_f[1:] - bp_f[:-1] <= 1e-13)
+        # keep exact 1.0 rather than its near-duplicate
+        bp_f_prev_fix = bp_f.copy()
+        bp_seg, bp_f = bp_seg[~dup], bp_f_prev_fix[~dup]
+        # enforce exact end at 1.0 for last breakpoint of each segment
+        last_of_seg = np.ones(bp_seg.size, dtype=bool)
+        last_of_seg[:-1] = bp_seg[1:] != bp_seg[:-1]
+        bp_f[last_of_seg] = 1.0
+        first_of_seg = np.ones(bp_seg.size, dtype=bool)
+        first_of_seg[1:] = bp_seg[1:] != bp_seg[:-1]
+        bp_f[first_of_seg] = 0.0
+        # pieces between consecutive breakpoints of the same segment
+        same = bp_seg[1:] == bp_seg[:-1]
+        pc_seg = bp_seg[:-1][same]
+        pc_lo = bp_f[:-1][same]
+        pc_hi = bp_f[1:][same]
+        mid = 0.5 * (pc_lo + pc_hi)
+        mlon, mlat = geo.point(local[pc_seg], mid)
+        pc_state = model.contains(mlon, mlat)
+        if limits.active:
+            a_, b_ = alt_a[pc_seg], alt_b[pc_seg]
+            alt_mid = a_ + mid * (b_ - a_)
+            pc_state &= limits.state(alt_mid)
+        # breakpoint states: ends from fixes, interior candidates inside if on the boundary
+        # or adjacent to an inside piece
+        bp_state = np.zeros(bp_seg.size, dtype=bool)
+        bp_state[first_of_seg] = s_a[bp_seg[first_of_seg]]
+        bp_state[last_of_seg] = s_b[bp_seg[last_of_seg]]
+        interior = ~first_of_seg & ~last_of_seg
+        # index of piece before/after each breakpoint
+        piece_pos = np.cumsum(np.concatenate([[0], same.astype(np.int64)]))  # pieces before bp
+        ii = np.flatnonzero(interior)
+        before = pc_state[piece_pos[ii] - 1]
+        after = pc_state[piece_pos[ii]]
+        bp_state[ii] = before | after
+        # a candidate between two outside pieces is a touch only if exactly on the boundary
+        touch = ii[~before & ~after]
+        if touch.size:
+            tlon, tlat = geo.point(local[bp_seg[touch]], bp_f[touch])
+            on = model.contains(tlon, tlat)
+            if limits.active:
+                a_, b_ = alt_a[bp_seg[touch]], alt_b[bp_seg[touch]]
+                on &= limits.state(a_ + bp_f[touch] * (b_ - a_))
+            bp_state[touch] = on
+        # sequence of elements: bp0, pc0, bp1, pc1, ..., bpk  (per segment)
+        n_bp = bp_seg.size
+        n_pc = pc_seg.size
+        el_seg = np.empty(n_bp + n_pc, dtype=np.int64)
+        el_lo = np.empty(n_bp + n_pc)
+        el_hi = np.empty(n_bp + n_pc)
+        el_state = np.empty(n_bp + n_pc, dtype=bool)
+        # position of bp i in element order = i + (pieces before it)
+        bp_pos = np.arange(n_bp) + piece_pos
+        pc_idx = np.flatnonzero(same)  # piece j follows breakpoint pc_idx[j]
+        pc_pos = bp_pos[pc_idx] + 1
+        el_seg[bp_pos], el_lo[bp_pos], el_hi[bp_pos], el_state[bp_pos] = (
+            bp_seg,
+            bp_f,
+            bp_f,
+            bp_state,
+        )
+        el_seg[pc_pos], el_lo[pc_pos], el_hi[pc_pos], el_state[pc_pos] = (
+            pc_seg,
+            pc_lo,
+            pc_hi,
+            pc_state,
+        )
+        # runs of inside elements within a segment
+        prev_same = np.zeros(el_seg.size, dtype=bool)
+        prev_same[1:] = (el_seg[1:] == el_seg[:-1]) & el_state[:-1]
+        next_same = np.zeros(el_seg.size, dtype=bool)
+        next_same[:-1] = (el_seg[:-1] == el_seg[1:]) & el_state[1:]
+        starts = np.flatnonzero(el_state & ~prev_same)
+        ends = np.flatnonzero(el_state & ~next_same)
+        parts.append(
+            _Intervals(
+                el_seg[starts].astype(np.int64),
+                np.zeros(starts.size, np.int64),
+                el_lo[starts],
+                el_hi[ends],
+            )
+        )
+    seg = np.concatenate([p.seg for p in parts])
+    return _Intervals(
+        seg,
+        np.concatenate([p.fix for p in parts]),
+        np.concatenate([p.f0 for p in parts]),
+        np.concatenate([p.f1 for p in parts]),
+    )
+
+
+@dataclass
+class _Visits:
+    track: I64
+    # start: segment (global), fraction; -1 segment for a single-fix visit
+    s_seg: I64
+    s_f: F64
+    e_seg: I64
+    e_f: F64
+    t0: I64
+    t1: I64
+    single_fix: I64  # fix index for single-fix visits, else -1
+    first_in: I64  # first fix index inside the visit (or -1)
+    last_in: I64  # last fix index inside the visit (or -1)
+    seg_lo: I64  # first and last segment (global) of the visit
+    seg_hi: I64
+
+
+def _time_at(fixes: _Fixes, segs: _Segments, seg: I64, f: F64) -> I64:
+    ta = fixes.t_ns[segs.a[seg]]
+    tb = fixes.t_ns[segs.b[seg]]
+    dt = (tb - ta).astype(np.float64)
+    t = ta + np.round(f * dt).astype(np.int64)
+    return np.where(f >= 1.0, tb, np.where(f <= 0.0, ta, t))
+
+
+def _visits(
+    tracks: Tracks,
+    fixes: _Fixes,
+    segs: _Segments,
+    iv: _Intervals,
+    state: B,
+    cidx: IXP,
+    geo: SegmentGeo,
+) -> _Visits:
+    """Merge per-segment inside intervals that touch at shared fixes into visits."""
+    n = iv.seg.size
+    is_single = iv.seg < 0
+    seg_safe = np.where(is_single, 0, iv.seg)
+    if segs.a.size == 0:
+        t0 = fixes.t_ns[iv.fix]
+        t1 = t0.copy()
+        track = fixes.track[iv.fix]
+    else:
+        t0 = np.where(is_single, fixes.t_ns[iv.fix], _time_at(fixes, segs, seg_safe, iv.f0))
+        t1 = np.where(is_single, fixes.t_ns[iv.fix], _time_at(fixes, segs, seg_safe, iv.f1))
+        track = np.where(
+            is_single, fixes.track[iv.fix], segs.track[seg_safe] if segs.track.size else 0
+        )
+    # order: track, then segment position (segments are time ordered), then fraction
+    gkey = np.where(
+        is_single, fixes.track[iv.fix] * 0 + iv.fix, segs.a[seg_safe] if segs.a.size else 0
+    )
+    order = np.lexsort((iv.f0, gkey, track))
+    track, t0, t1 = track[order], t0[order], t1[order]
+    seg, f0, f1, fix, single = (
+        iv.seg[order],
+        iv.f0[order],
+        iv.f1[order],
+        iv.fix[order],
+        is_single[order],
+    )
+    # intervals continue when the previous one ends at the fix where this one starts
+    cont = np.zeros(n, dtype=bool)
+    if n > 1:
+        cont[1:] = (
+            (track[1:] == track[:-1])
+            & ~single[1:]
+            & ~single[:-1]
+            & (f1[:-1] >= 1.0)
+            & (f0[1:] <= 0.0)
+            & (seg[1:] == seg[:-1] + 1)
+        )
+    start = np.flatnonzero(~cont)
+    end = np.concatenate([start[1:] - 1, [n - 1]]) if n else start
+    v_track = track[start]
+    # fixes inside the visit: from the first fix at or after t0 to the last at or before t1
+    first_in = np.full(start.size, -1, dtype=np.int64)
+    last_in = np.full(start.size, -1, dtype=np.int64)
+    s_seg = seg[start]
+    e_seg = seg[end]
+    s_f = f0[start]
+    e_f = f1[end]
+    sv = single[start]
+    first_in[sv] = fix[start][sv]
+    last_in[sv] = fix[start][sv]
+    ns = ~sv
+    if ns.any():
+        # the first fix inside is fix a of the start segment if f0 == 0 else fix b (if reached)
+        a0 = segs.a[s_seg[ns]]
+        cand_first = np.where(s_f[ns] <= 0.0, a0, a0 + 1)
+        b1 = segs.b[e_seg[ns]]
+        cand_last = np.where(e_f[ns] >= 1.0, b1, b1 - 1)
+        valid = cand_first <= cand_last
+        first_in[ns] = np.where(valid, cand_first, -1)
+        last_in[ns] = np.where(valid, cand_last, -1)
+    return _Visits(
+        track=v_track.astype(np.int64),
+        s_seg=s_seg,
+        s_f=s_f,
+        e_seg=e_seg,
+        e_f=e_f,
+        t0=t0[start],
+        t1=t1[end],
+        single_fix=np.where(sv, fix[start], -1),
+        first_in=first_in,
+        last_in=last_in,
+        seg_lo=np.where(sv, -1, s_seg),
+        seg_hi=np.where(sv, -1, e_seg),
+    )
+
+
+# =============================================================================== rows
+def _fmt_rows(tracks: Tracks, fix_lists: list[I64]) -> list[str]:
+    """``file:l1,l2;file2:l3`` for the given fixes of each row."""
+    out = []
+    for fx in fix_lists:
+        fx = np.unique(fx[fx >= 0])
+        if fx.size == 0:
+            out.append("")
+            continue
+        files = tracks.src_file[fx]
+        lines = tracks.src_line[fx]
+        parts = []
+        for fi in np.unique(files):
+            name = tracks.sources[int(fi)] if tracks.sources else "<memory>"
+            ls = np.sort(lines[files == fi])
+            parts.append(f"{name}:" + ",".join(str(int(v)) for v in ls))
+        out.append(";".join(parts))
+    return out
+
+
+def _visit_rows(
+    tracks: Tracks,
+    fixes: _Fixes,
+    segs: _Segments,
+    zone: Zone,
+    model: _ZoneModel,
+    limits: _VerticalLimits,
+    v: _Visits,
+    cidx: IXP,
+    geo: SegmentGeo,
+) -> pa.Table:
+    n = v.track.size
+    if n == 0:
+        return _empty_table()
+    # global segment -> local candidate position
+    loc = np.full(segs.a.size, -1, dtype=np.intp)
+    loc[cidx] = np.arange(cidx.size)
+    sv = v.single_fix >= 0
+    s_seg = np.where(sv, 0, v.s_seg)
+    e_seg = np.where(sv, 0, v.e_seg)
+    # entry: null when the visit starts at the track's first fix
+    entry_null = sv | ((v.s_f <= 0.0) & segs.first[s_seg])
+    exit_null = sv | ((v.e_f >= 1.0) & segs.last[e_seg])
+    # positions
+    en_lon, en_lat = geo.point(loc[s_seg], v.s_f)
+    ex_lon, ex_lat = geo.point(loc[e_seg], v.e_f)
+    ta_s, tb_s = fixes.t_ns[segs.a[s_seg]], fixes.t_ns[segs.b[s_seg]]
+    ta_e, tb_e = fixes.t_ns[segs.a[e_seg]], fixes.t_ns[segs.b[e_seg]]
+    # brackets: the fixes either side; a crossing exactly at a fix is bracketed by it alone
+    en_b0 = np.where(v.s_f >= 1.0, tb_s, ta_s)
+    en_b1 = np.where(v.s_f <= 0.0, ta_s, tb_s)
+    ex_b0 = np.where(v.e_f >= 1.0, tb_e, ta_e)
+    ex_b1 = np.where(v.e_f <= 0.0, ta_e, tb_e)
+    en_fix0 = np.where(v.s_f >= 1.0, segs.b[s_seg], segs.a[s_seg])
+    en_fix1 = np.where(v.s_f <= 0.0, segs.a[s_seg], segs.b[s_seg])
+    ex_fix0 = np.where(v.e_f >= 1.0, segs.b[e_seg], segs.a[e_seg])
+    ex_fix1 = np.where(v.e_f <= 0.0, segs.a[e_seg], segs.b[e_seg])
+    observed = v.first_in >= 0
+    n_in = np.where(observed, v.last_in - v.first_in + 1, 0)
+
+    # closest approach to the reference feature during the visit
+    closest_m = np.full(n, np.nan)
+    closest_t = np.full(n, _NAT, dtype=np.int64)
+    closest_lon = np.full(n, np.nan)
+    closest_lat = np.full(n, np.nan)
+    if model.reference is not None:
+        margin = zone.buffer_m + 1.0 if zone.is_buffer else REFERENCE_SEARCH_M
+        _visit_closest(
+            tracks,
+            fixes,
+            segs,
+            model.reference,
+            v,
+            cidx,
+            geo,
+            closest_m,
+            closest_t,
+            closest_lon,
+            closest_lat,
+            margin,
+        )
+    # depth
+    if zone.is_buffer:
+        depth = zone.buffer_m - closest_m
+    else:
+        assert isinstance(model, _PolygonModel)
+        depth = _polygon_depth(fixes, model, v)
+
+    # altitude status
+    if limits.active:
+        seg_lo = np.where(sv, 0, v.seg_lo)
+        seg_hi = np.where(sv, 0, v.seg_hi)
+        alt_known = ~np.isnan(fixes.alt)
+        # any fix of the visit's segments without altitude -> unknown
+        unknown_fix = np.cumsum(np.concatenate([[0], (~alt_known).astype(np.int64)]))
+        lo_fix = np.where(sv, v.single_fix, segs.a[seg_lo])
+        hi_fix = np.where(sv, v.single_fix, segs.b[seg_hi])
+        n_unknown = unknown_fix[hi_fix + 1] - unknown_fix[lo_fix]
+        altitude = np.where(n_unknown > 0, "unknown altitude", "within limits").astype(object)
+    else:
+        altitude = np.full(n, "", dtype=object)
+
+    def ts(values: I64, null: B) -> pa.Array:
+        return pa.array(np.where(null, 0, values), TIME_TYPE, mask=null)
+
+    def fl(values: F64, null: B) -> pa.Array:
+        return pa.array(np.where(null, np.nan, values), pa.float64(), mask=null | np.isnan(values))
+
+    duration = (v.t1 - v.t0) / 1e9
+    src_lists = []
+    for i in range(n):  # per visit (not per fix): formatting only
+        items = []
+        if not entry_null[i]:
+            items += [en_fix0[i], en_fix1[i]]
+        elif v.first_in[i] >= 0:
+            items.append(v.first_in[i])
+        if not exit_null[i]:
+            items += [ex_fix0[i], ex_fix1[i]]
+        elif v.last_in[i] >= 0:
+            items.append(v.last_in[i])
+        src_lists.append(np.asarray(items, dtype=np.int64))
+    src_rows = _fmt_rows(tracks, src_lists)
+    track_ids = tracks.track_ids[v.track].astype(object)
+    cols = {
+        "kind": pa.array(["crossing"] * n, pa.string()),
+        "track_id": pa.array(track_ids, pa.string()),
+        "zone_id": pa.array([zone.id] * n, pa.string()),
+        "zone_name": pa.array([zone.name] * n, pa.string()),
+        "zone_kind": pa.array([zone.kind] * n, pa.string()),
+        "claimants": pa.array([";".join(zone.claimants)] * n, pa.string()),
+        "entry_time": ts(v.t0, entry_null),
+        "exit_time": ts(v.t1, exit_null),
+        "duration_s": fl(duration, entry_null | exit_null),
+        "entry_lat": fl(en_lat, entry_null),
+        "entry_lon": fl(en_lon, entry_null),
+        "exit_lat": fl(ex_lat, exit_null),
+        "exit_lon": fl(ex_lon, exit_null),
+        "entry_bracket_start": ts(en_b0, entry_null),
+        "entry_bracket_end": ts(en_b1, entry_null),
+        "exit_bracket_start": ts(ex_b0, exit_null),
+        "exit_bracket_end": ts(ex_b1, exit_null),
+        "max_depth_m": fl(depth, np.isnan(depth)),
+        "closest_m": fl(closest_m, np.isnan(closest_m)),
+        "closest_time": ts(closest_t, closest_t == _NAT),
+        "evidence": pa.array(np.where(observed, "observed", "interpolated").tolist(), pa.string()),
+        "source_rows": pa.array(src_rows, pa.string()),
+        "closest_lat": fl(closest_lat, np.isnan(closest_lat)),
+        "closest_lon": fl(closest_lon, np.isnan(closest_lon)),
+        "closest_edge_m": pa.nulls(n, pa.float64()),
+        "first_fix_time": ts(fixes.t_ns[np.maximum(v.first_in, 0)], ~observed),
+        "last_fix_time": ts(fixes.t_ns[np.maximum(v.last_in, 0)], ~observed),
+        "n_fixes_inside": pa.array(n_in, pa.int64()),
+        "altitude": pa.array(altitude.tolist(), pa.string()),
+        "zone_caveat": pa.array([zone.caveat] * n, pa.string()),
+        "sort_time": pa.array(v.t0, pa.int64()),
+    }
+    return pa.table(cols, schema=_empty_table().schema)
+
+
+def _assign(track_c: I64, t_c: I64, track_v: I64, t0_v: I64, t1_v: I64) -> I64:
+    """For each candidate (track, time), the index of the visit containing it, else -1.
+
+    Visits must be sorted by (track, t0) and not overlap.
+    """
+    nv = track_v.size
+    nc = track_c.size
+    if nv == 0 or nc == 0:
+        return np.full(nc, -1, dtype=np.int64)
+    tr = np.concatenate([track_v, track_c])
+    tt = np.concatenate([t0_v, t_c])
+    kind = np.concatenate([np.zeros(nv, np.int64), np.ones(nc, np.int64)])
+    ident = np.concatenate([np.arange(nv), np.arange(nc)])
+    order = np.lexsort((kind, tt, tr))
+    is_v = kind[order] == 0
+    last_v = np.where(is_v, ident[order], -1)
+    last_v = np.maximum.accumulate(last_v)
+    res = np.full(nc, -1, dtype=np.int64)
+    cpos = np.flatnonzero(~is_v)
+    vi = last_v[cpos]
+    ci = ident[order][cpos]
+    ok = vi >= 0
+    vi_safe = np.where(ok, vi, 0)
+    ok &= (
+        (track_v[vi_safe] == track_c[ci]) & (t_c[ci] <= t1_v[vi_safe]) & (t_c[ci] >= t0_v[vi_safe])
+    )
+    res[ci[ok]] = vi[ok]
+    return res
+
+
+def _visit_closest(
+    tracks: Tracks,
+    fixes: _Fixes,
+    segs: _Segments,
+    feature: Feature,
+    v: _Visits,
+    cidx: IXP,
+    geo: SegmentGeo,
+    out_m: F64,
+    out_t: I64,
+    out_lon: F64,
+    out_lat: F64,
+    margin_m: float,
+) -> None:
+    """Closest approach to ``feature`` within each visit, in place (components farther
+    than ``margin_m`` from a segment's box are not considered)."""
+    order = np.lexsort((v.t0, v.track))
+    inv_order = np.empty_like(order)
+    inv_order[order] = np.arange(order.size)
+    tv, t0v, t1v = v.track[order], v.t0[order], v.t1[order]
+    cand_track: list[I64] = []
+    cand_t: list[I64] = []
+    cand_d: list[F64] = []
+    cand_lon: list[F64] = []
+    cand_lat: list[F64] = []
+    # closest points on segments of visits (only candidate segments can be in a visit)
+    seg_in = np.zeros(cidx.size, dtype=bool)
+    nsv = v.single_fix < 0
+    if nsv.any() and cidx.size:
+        mark = np.zeros(segs.a.size + 1, dtype=np.int64)
+        np.add.at(mark, v.seg_lo[nsv], 1)
+        np.add.at(mark, v.seg_hi[nsv] + 1, -1)
+        seg_in = np.cumsum(mark)[:-1][cidx] > 0
+    loc = np.flatnonzero(seg_in).astype(np.intp)
+    if loc.size:
+        own, comp, s_star, d_star = _closest_to_feature(feature, geo, loc, margin_m)
+        if own.size:
+            length = geo.length_m[loc[own]]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                f = np.where(length > 0, s_star / length, 0.0)
+            g = cidx[loc[own]]
+            lon, lat = geo.point(loc[own], f)
+            _, nx, ny = feature.component_distance(lon, lat, comp)
+            cand_track.append(segs.track[g])
+            cand_t.append(_time_at(fixes, segs, g.astype(np.int64), f))
+            cand_d.append(d_star)
+            cand_lon.append(lon)
+            cand_lat.append(lat)
+        # fixes inside polygon parts of the feature are at distance 0
+        if feature.area is not None:
+            fx = np.unique(np.concatenate([segs.a[cidx[loc]], segs.b[cidx[loc]]]))
+            ins = feature.inside_area(fixes.lon[fx], fixes.lat[fx])
+            fx = fx[ins]
+            cand_track.append(fixes.track[fx])
+            cand_t.append(fixes.t_ns[fx])
+            cand_d.append(np.zeros(fx.size))
+            cand_lon.append(fixes.lon[fx])
+            cand_lat.append(fixes.lat[fx])
+    sfx = v.single_fix[~nsv]
+    if sfx.size:
+        d, _, _ = feature.nearest(fixes.lon[sfx], fixes.lat[sfx], 1e7)
+        cand_track.append(fixes.track[sfx])
+        cand_t.append(fixes.t_ns[sfx])
+        cand_d.append(d)
+        cand_lon.append(fixes.lon[sfx])
+        cand_lat.append(fixes.lat[sfx])
+    if not cand_track:
+        return
+    ctr = np.concatenate(cand_track)
+    ct = np.concatenate(cand_t)
+    cd = np.concatenate(cand_d)
+    clon = np.concatenate(cand_lon)
+    clat = np.concatenate(cand_lat)
+    which = _assign(ctr, ct, tv, t0v, t1v)
+    ok = which >= 0
+    which, ct, cd, clon, clat = which[ok], ct[ok], cd[ok], clon[ok], clat[ok]
+    if which.size == 0:
+        return
+    # minimum per visit, ties -> earliest time
+    o = np.lexsort((ct, cd, which))
+    which, ct, cd, clon, clat = which[o], ct[o], cd[o], clon[o], clat[o]
+    first = np.ones(which.size, dtype=bool)
+    first[1:] = which[1:] != which[:-1]
+    tgt = inv_order_lookup = order[which[first]]
+    del inv_order_lookup
+    out_m[tgt] = cd[first]
+    out_t[tgt] = ct[first]
+    out_lon[tgt] = clon[first]
+    out_lat[tgt] = clat[first]
+
+
+def _polygon_depth(fixes: _Fixes, model: _PolygonModel, v: _Visits) -> F64:
+    """Largest geodesic distance to the zone boundary over the fixes inside each visit.
+
+    Candidates are ranked by a fast local-metre estimate; the best few per visit are then
+    measured exactly (geodesic distance to the nearest lon/lat edge).
+    """
+    n = v.track.size
+    depth = np.zeros(n)
+    has = v.first_in >= 0
+    if not has.any():
+        return depth
+    counts = np.where(has, v.last_in - v.first_in + 1, 0)
+    owner = np.repeat(np.arange(n), counts)
+    fx = np.repeat(v.first_in, counts) + (
+        np.arange(owner.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    )
+    lon, lat = fixes.lon[fx], fixes.lat[fx]
+    approx = _approx_boundary_distance(model, lon, lat)
+    # best 3 per visit
+    o = np.lexsort((-approx, owner))
+    owner_s, fx_s, approx_s = owner[o], fx[o], approx[o]
+    rank = np.arange(owner_s.size) - np.repeat(
+        np.cumsum(np.bincount(owner_s, minlength=n)) - np.bincount(owner_s, minlength=n),
+        np.bincount(owner_s, minlength=n),
+    )
+    top = rank < 3
+    cand_owner, cand_fx, cand_ap = owner_s[top], fx_s[top], approx_s[top]
+    exact, _, _ = model.boundary.nearest(
+        fixes.lon[cand_fx], fixes.lat[cand_fx], float(np.max(cand_ap)) * 1.5 + 10_000.0
+    )
+    exact = np.where(np.isfinite(exact), exact, cand_ap)
+    np.maximum.at(depth, cand_owner, exact)
+    return depth
+
+
+def _approx_boundary_distance(model: _PolygonModel, lon: F64, lat: F64) -> F64:
+    """Distance (m) to the nearest zone edge in a local equirectangular metric (estimate)."""
+    out = np.full(lon.size, np.inf)
+    x = model.frame(lon)
+    chunk = max(1, 4_000_000 // max(1, model.ax.size))
+    for s in range(0, lon.size, chunk):  # bounded memory: chunks of points, not rows
+        px, py = x[s : s + chunk, None], lat[s : s + chunk, None]
+        kx = m_per_deg_lon(lat[s : s + chunk])[:, None]
+        ky = M_PER_DEG_LAT_MIN
+        ax, ay = (model.ax[None, :] - px) * kx, (model.ay[None, :] - py) * ky
+        bx, by = (model.bx[None, :] - px) * kx, (model.by[None, :] - py) * ky
+        ex, ey = bx - ax, by - ay
+        with np.errstate(invalid="ignore", divide="ignore"):
+            u = np.clip(-(ax * ex + ay * ey) / (ex * ex + ey * ey), 0.0, 1.0)
+        u = np.where(np.isfinite(u), u, 0.0)
+        out[s : s + chunk] = np.min(np.hypot(ax + u * ex, ay + u * ey), axis=1)
+    return out
+
+
+def _near_rows(
+    tracks: Tracks,
+    fixes: _Fixes,
+    segs: _Segments,
+    zone: Zone,
+    model: _ZoneModel,
+    cidx: IXP,
+    geo: SegmentGeo,
+    visited: I64,
+    near_m: float,
+) -> pa.Table:
+    """One ``near`` row per track that came within ``near_m`` of the zone without entering."""
+    if isinstance(model, _BufferModel):
+        feature = model.feature
+        offset = model.r
+    else:
+        assert isinstance(model, _PolygonModel)
+        feature = model.boundary
+        offset = 0.0
+    ok_seg = ~np.isin(segs.track[cidx], visited)
+    loc = np.flatnonzero(ok_seg).astype(np.intp)
+    ctr: list[I64] = []
+    ct: list[I64] = []
+    cd: list[F64] = []
+    clon: list[F64] = []
+    clat: list[F64] = []
+    if loc.size:
+        own, comp, s_star, d_star = _closest_to_feature(feature, geo, loc, near_m)
+        if own.size:
+            length = geo.length_m[loc[own]]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                f = np.where(length > 0, s_star / length, 0.0)
+            g = cidx[loc[own]].astype(np.int64)
+            lon, lat = geo.point(loc[own], f)
+            ctr.append(segs.track[g])
+            ct.append(_time_at(fixes, segs, g, f))
+            cd.append(d_star)
+            clon.append(lon)
+            clat.append(lat)
+    # single-fix tracks
+    single = np.flatnonzero(np.diff(tracks.offsets) == 1)
+    sf = tracks.offsets[:-1][single].astype(np.int64)
+    sf = sf[~np.isin(fixes.track[sf], visited)]
+    if sf.size:
+        d, _, _ = feature.nearest(fixes.lon[sf], fixes.lat[sf], near_m)
+        ctr.append(fixes.track[sf])
+        ct.append(fixes.t_ns[sf])
+        cd.append(d)
+        clon.append(fixes.lon[sf])
+        clat.append(fixes.lat[sf])
+    if not ctr:
+        return _empty_table()
+    tr = np.concatenate(ctr)
+    t = np.concatenate(ct)
+    d = np.concatenate(cd)
+    lo = np.concatenate(clon)
+    la = np.concatenate(clat)
+    o = np.lexsort((t, d, tr))
+    tr, t, d, lo, la = tr[o], t[o], d[o], lo[o], la[o]
+    first = np.ones(tr.size, dtype=bool)
+    first[1:] = tr[1:] != tr[:-1]
+    tr, t, d, lo, la = tr[first], t[first], d[first], lo[first], la[first]
+    edge = d - offset
+    # within near_m of the zone's feature (a buffer zone's islet or line; a polygon's area)
+    keep = d <= near_m
+    tr, t, d, lo, la, edge = tr[keep], t[keep], d[keep], lo[keep], la[keep], edge[keep]
+    n = tr.size
+    if n == 0:
+        return _empty_table()
+    if zone.is_buffer or model.reference is None:
+        closest = d
+    else:
+        closest, _, _ = model.reference.nearest(lo, la, 1e8)
+    null_t = np.ones(n, dtype=bool)
+    fnull = pa.nulls(n, pa.float64())
+    tnull = pa.nulls(n, TIME_TYPE)
+    cols = {
+        "kind": pa.array(["crossing"] * n, pa.string()),
+        "track_id": pa.array(tracks.track_ids[tr].astype(object), pa.string()),
+        "zone_id": pa.array([zone.id] * n, pa.string()),
+        "zone_name": pa.array([zone.name] * n, pa.string()),
+        "zone_kind": pa.array([zone.kind] * n, pa.string()),
+        "claimants": pa.array([";".join(zone.claimants)] * n, pa.string()),
+        "entry_time": tnull,
+        "exit_time": tnull,
+        "duration_s": fnull,
+        "entry_lat": fnull,
+        "entry_lon": fnull,
+        "exit_lat": fnull,
+        "exit_lon": fnull,
+        "entry_bracket_start": tnull,
+        "entry_bracket_end": tnull,
+        "exit_bracket_start": tnull,
+        "exit_bracket_end": tnull,
+        "max_depth_m": fnull,
+        "closest_m": pa.array(closest, pa.float64()),
+        "closest_time": pa.array(t, TIME_TYPE),
+        "evidence": pa.array(["near"] * n, pa.string()),
+        "source_rows": pa.array(
+            _fmt_rows(
+                tracks,
+                [_bracket_fixes(tracks, fixes, int(a), int(b)) for a, b in zip(tr, t, strict=True)],
+            ),
+            pa.string(),
+        ),
+        "closest_lat": pa.array(la, pa.float64()),
+        "closest_lon": pa.array(lo, pa.float64()),
+        "closest_edge_m": pa.array(edge, pa.float64()),
+        "first_fix_time": tnull,
+        "last_fix_time": tnull,
+        "n_fixes_inside": pa.array(np.zeros(n, np.int64), pa.int64()),
+        "altitude": pa.array([""] * n, pa.string()),
+        "zone_caveat": pa.array([zone.caveat] * n, pa.string()),
+        "sort_time": pa.array(t, pa.int64()),
+    }
+    del null_t
+    return pa.table(cols, schema=_empty_table().schema)
+
+
+def _bracket_fixes(tracks: Tracks, fixes: _Fixes, track: int, t: int) -> I64:
+    """The fixes of ``track`` bracketing time ``t`` (one fix when ``t`` is a fix time)."""
+    lo, hi = int(tracks.offsets[track]), int(tracks.offsets[track + 1])
+    ts = fixes.t_ns[lo:hi]
+    i = int(np.searchsorted(ts, t, side="left"))
+    if i < ts.size and ts[i] == t:
+        return np.asarray([lo + i], dtype=np.int64)
+    return np.asarray([lo + max(i - 1, 0), lo + min(i, ts.size - 1)], dtype=np.int64)
+
+
+def _possible_rows(
+    tracks: Tracks,
+    fixes: _Fixes,
+    segs: _Segments,
+    zone: Zone,
+    model: _ZoneModel,
+    v: _Visits,
+    max_speed_mps: float,
+) -> pa.Table:
+    """Segments whose reachable ellipse at ``max_speed_mps`` meets the zone although the
+    geodesic path does not enter it (merged over consecutive segments)."""
+    n_seg = segs.a.size
+    if n_seg == 0:
+        return _empty_table()
+    dt_s = (fixes.t_ns[segs.b] - fixes.t_ns[segs.a]) / 1e9
+    budget = max_speed_mps * dt_s
+    # segments inside any visit are not 'possible'
+    in_visit = np.zeros(n_seg, dtype=bool)
+    nsv = v.single_fix < 0
+    if nsv.any():
+        mark = np.zeros(n_seg + 1, dtype=np.int64)
+        np.add.at(mark, v.seg_lo[nsv], 1)
+        np.add.at(mark, v.seg_hi[nsv] + 1, -1)
+        in_visit = np.cumsum(mark)[:-1] > 0
+    # boundary sample points of the zone
+    bx, by = _boundary_samples(zone, model)
+    if bx.size == 0:
+        return _empty_table()
+    frame = model.frame
+    la, lb = fixes.lat[segs.a], fixes.lat[segs.b]
+    ax = frame(fixes.lon[segs.a])
+    bxx = ax + wrap180(fixes.lon[segs.b] - fixes.lon[segs.a])
+    radius = budget  # the ellipse lies within V*dt of either fix
+    dlon, dlat = pad_box_deg(np.minimum(la, lb), np.maximum(la, lb), radius)
+    x0, y0, x1, y1 = float(bx.min()), float(by.min()), float(bx.max()), float(by.max())
+    cand = (
+        ~in_visit
+        & (budget > 0)
+        & (np.maximum(ax, bxx) + dlon >= x0)
+        & (np.minimum(ax, bxx) - dlon <= x1)
+        & (np.maximum(la, lb) + dlat >= y0)
+        & (np.minimum(la, lb) - dlat <= y1)
+    )
+    ci = np.flatnonzero(cand)
+    if ci.size == 0:
+        return _empty_table()
+    tree = shapely.STRtree(shapely.points(bx, by))
+    q, p = tree.query(
+        shapely.box(
+            np.minimum(ax, bxx)[ci] - dlon[ci],
+            np.minimum(la, lb)[ci] - dlat[ci],
+            np.maximum(ax, bxx)[ci] + dlon[ci],
+            np.maximum(la, lb)[ci] + dlat[ci],
+        )
+    )
+    if q.size == 0:
+        return _empty_table()
+    g = ci[q]
+    d1 = inv(fixes.lon[segs.a[g]], fixes.lat[segs.a[g]], bx[p], by[p])[1]
+    d2 = inv(bx[p], by[p], fixes.lon[segs.b[g]], fixes.lat[segs.b[g]])[1]
+    reach = d1 + d2 <= budget[g]
+    segp = np.unique(g[reach])
+    if segp.size == 0:
+        return _empty_table()
+    # merge consecutive segments of one track
+    brk = np.ones(segp.size, dtype=bool)
+    brk[1:] = (segp[1:] != segp[:-1] + 1) | (segs.track[segp[1:]] != segs.track[segp[:-1]])
+    starts = segp[brk]
+    ends = segp[np.concatenate([np.flatnonzero(brk)[1:] - 1, [segp.size - 1]])]
+    n = starts.size
+    t0 = fixes.t_ns[segs.a[starts]]
+    t1 = fixes.t_ns[segs.b[ends]]
+    fnull = pa.nulls(n, pa.float64())
+    tnull = pa.nulls(n, TIME_TYPE)
+    cols = {
+        "kind": pa.array(["crossing"] * n, pa.string()),
+        "track_id": pa.array(tracks.track_ids[segs.track[starts]].astype(object), pa.string()),
+        "zone_id": pa.array([zone.id] * n, pa.string()),
+        "zone_name": pa.array([zone.name] * n, pa.string()),
+        "zone_kind": pa.array([zone.kind] * n, pa.string()),
+        "claimants": pa.array([";".join(zone.claimants)] * n, pa.string()),
+        "entry_time": tnull,
+        "exit_time": tnull,
+        "duration_s": fnull,
+        "entry_lat": fnull,
+        "entry_lon": fnull,
+        "exit_lat": fnull,
+        "exit_lon": fnull,
+        "entry_bracket_start": pa.array(t0, TIME_TYPE),
+        "entry_bracket_end": pa.array(t1, TIME_TYPE),
+        "exit_bracket_start": pa.array(t0, TIME_TYPE),
+        "exit_bracket_end": pa.array(t1, TIME_TYPE),
+        "max_depth_m": fnull,
+        "closest_m": fnull,
+        "closest_time": tnull,
+        "evidence": pa.array(["possible"] * n, pa.string()),
+        "source_rows": pa.array(
+            _fmt_rows(
+                tracks,
+                [np.asarray([segs.a[s], segs.b[e]]) for s, e in zip(starts, ends, strict=True)],
+            ),
+            pa.string(),
+        ),
+        "closest_lat": fnull,
+        "closest_lon": fnull,
+        "closest_edge_m": fnull,
+        "first_fix_time": tnull,
+        "last_fix_time": tnull,
+        "n_fixes_inside": pa.array(np.zeros(n, np.int64), pa.int64()),
+        "altitude": pa.array([""] * n, pa.string()),
+        "zone_caveat": pa.array([zone.caveat] * n, pa.string()),
+        "sort_time": pa.array(t0, pa.int64()),
+    }
+    return pa.table(cols, schema=_empty_table().schema)
+
+
+def _boundary_samples(zone: Zone, model: _ZoneModel) -> tuple[F64, F64]:
+    """Points on the zone boundary every :data:`POSSIBLE_SAMPLE_M` metres (frame lon, lat)."""
+    if isinstance(model, _BufferModel):
+        feat = model.feature
+        # circles around points and around edge vertices, plus offsets of edges
+        cx = np.concatenate([feat.px, feat.ax, feat.bx])
+        cy = np.concatenate([feat.py, feat.ay, feat.by])
+        if cx.size == 0:
+            return np.zeros(0), np.zeros(0)
+        n_az = max(16, int(np.ceil(2 * np.pi * model.r / POSSIBLE_SAMPLE_M)))
+        az = np.linspace(0.0, 360.0, n_az, endpoint=False)
+        from ..core.geodesy import fwd
+
+        lon, lat = fwd(
+            np.repeat(cx, n_az),
+            np.repeat(cy, n_az),
+            np.tile(az, cx.size),
+            np.full(cx.size * n_az, model.r),
+        )
+        return model.frame(lon), lat
+    assert isinstance(model, _PolygonModel)
+    ax, ay, bx, by = model.ax, model.ay, model.bx, model.by
+    length = inv(ax, ay, bx, by)[1]
+    k = np.maximum(1, np.ceil(length / POSSIBLE_SAMPLE_M)).astype(np.int64)
+    owner = np.repeat(np.arange(ax.size), k)
+    j = np.arange(owner.size) - np.repeat(np.cumsum(k) - k, k)
+    u = j / k[owner]
+    return ax[owner] + u * (bx[owner] - ax[owner]), ay[owner] + u * (by[owner] - ay[owner])
