@@ -116,7 +116,8 @@ class Events:
 
     def to_pandas(self) -> pd.DataFrame:
         """The events as a pandas DataFrame (times UTC-aware)."""
-        return self._table.to_pandas()
+        df: pd.DataFrame = self._table.to_pandas()
+        return df
 
     def to_pylist(self) -> list[dict[str, Any]]:
         """One dict per event."""

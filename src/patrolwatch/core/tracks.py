@@ -241,7 +241,8 @@ class Tracks:
 
     def to_pandas(self) -> pd.DataFrame:
         """The :meth:`to_arrow` table as a pandas DataFrame (UTC-aware times)."""
-        return self.to_arrow().to_pandas()
+        df: pd.DataFrame = self.to_arrow().to_pandas()
+        return df
 
     def select_tracks(self, mask: npt.NDArray[np.bool_]) -> Tracks:
         """A new :class:`Tracks` with only the tracks where ``mask`` (one per track) is True."""

@@ -142,7 +142,8 @@ class Zones(Sequence[Zone]):
     Examples
     --------
     >>> from shapely.geometry import Point
-    >>> z = Zones([Zone("z1", "Islet", "territorial", ("KOR",), Point(131.87, 37.24), buffer_m=22224.0)])
+    >>> islet = Point(131.87, 37.24)
+    >>> z = Zones([Zone("z1", "Islet", "territorial", ("KOR",), islet, buffer_m=22224.0)])
     >>> len(z), z.ids.tolist(), z["z1"].is_buffer
     (1, ['z1'], True)
     """

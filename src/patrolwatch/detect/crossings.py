@@ -161,6 +161,15 @@ class _PolygonModel(_ZoneModel):
     def roots(self, geo: SegmentGeo, idx: IXP) -> tuple[IXP, F64]:
         if idx.size == 0 or self.ax.size == 0:
             return np.zeros(0, dtype=np.intp), np.zeros(0)
+        # 0. only segments whose (bulge-padded) box meets an edge's box can cross an edge
+        bx0, by0, bx1, by1 = segment_boxes(geo.take(idx), self.frame)
+        near_edge = np.unique(self.edge_tree.query(shapely.box(bx0, by0, bx1, by1))[0])
+        if near_edge.size == 0:
+            return np.zeros(0, dtype=np.intp), np.zeros(0)
+        own_sub, f_sub = self._roots_near_edges(geo, idx[near_edge])
+        return near_edge[own_sub].astype(np.intp), f_sub
+
+    def _roots_near_edges(self, geo: SegmentGeo, idx: IXP) -> tuple[IXP, F64]:
         # 1. pieces: chord deviation from the geodesic scales as 1/n**2
         lon_m, lat_m = geo.point(idx, np.full(idx.size, 0.5))
         ax = self.frame(geo.lon_a[idx])
@@ -298,7 +307,11 @@ class _BufferModel(_ZoneModel):
                 continue
             lo = f_end[sel] if lo_is_end else f_star[sel]
             hi = f_star[sel] if lo_is_end else f_end[sel]
-            root = bisect_root(lambda f, k, sel=sel: h(f, k, sel), lo, hi)
+
+            def h_sel(f: F64, k: IXP, sel: IXP = sel) -> F64:
+                return h(f, k, sel)
+
+            root = bisect_root(h_sel, lo, hi)
             out_own.append(own[sel])
             out_f.append(root)
         return np.concatenate(out_own).astype(np.intp), np.concatenate(out_f)
@@ -348,7 +361,8 @@ def crossings(
     tracks : Tracks
         Fixes sorted by track and time (as readers return them).
     zones : Zones
-        Polygon and buffer zones. Zones marked ``complete=False`` are refused.
+        Polygon and buffer zones. A zone marked ``complete=False`` by its source (e.g. a
+        polygon with an assumed closing edge) is used as drawn, and ``zone_caveat`` says so.
     near_m : float, optional, metres, > 0
         Also report tracks that came within this distance of a zone's feature without
         entering the zone: one row per (track, zone) with evidence ``near``. The feature
@@ -397,12 +411,6 @@ def crossings(
         raise ConfigError(f"near_m must be a positive distance in metres, got {near_m!r}")
     if max_speed_mps is not None and not (max_speed_mps > 0):
         raise ConfigError(f"max_speed_mps must be positive (m/s), got {max_speed_mps!r}")
-    for z in zones:
-        if not z.complete:
-            raise ConfigError(
-                f"zone {z.id!r} is marked incomplete (its boundary is not fully published): "
-                "it cannot be tested; supply a complete polygon with --zones"
-            )
     fixes = _Fixes(tracks.t_ns, tracks.lon_deg, tracks.lat_deg, tracks.alt_m, tracks.track_index)
     segs = _Segments.of(tracks)
     tables = []
@@ -416,6 +424,13 @@ def crossings(
             [("track_id", "ascending"), ("zone_id", "ascending"), ("sort_time", "ascending")]
         )
     return Events(table.drop_columns(["sort_time"]))
+
+
+def _caveat(zone: Zone) -> str:
+    """The zone's caveat, saying so when its source marks it incomplete."""
+    if zone.complete:
+        return zone.caveat
+    return ("zone marked incomplete by its source. " + zone.caveat).strip()
 
 
 def _empty_table() -> pa.Table:
@@ -962,7 +977,7 @@ def _visit_rows(
         "last_fix_time": ts(fixes.t_ns[np.maximum(v.last_in, 0)], ~observed),
         "n_fixes_inside": pa.array(n_in, pa.int64()),
         "altitude": pa.array(altitude.tolist(), pa.string()),
-        "zone_caveat": pa.array([zone.caveat] * n, pa.string()),
+        "zone_caveat": pa.array([_caveat(zone)] * n, pa.string()),
         "sort_time": pa.array(v.t0, pa.int64()),
     }
     return pa.table(cols, schema=_empty_table().schema)
@@ -1033,14 +1048,13 @@ def _visit_closest(
         seg_in = np.cumsum(mark)[:-1][cidx] > 0
     loc = np.flatnonzero(seg_in).astype(np.intp)
     if loc.size:
-        own, comp, s_star, d_star = _closest_to_feature(feature, geo, loc, margin_m)
+        own, _comp, s_star, d_star = _closest_to_feature(feature, geo, loc, margin_m)
         if own.size:
             length = geo.length_m[loc[own]]
             with np.errstate(invalid="ignore", divide="ignore"):
                 f = np.where(length > 0, s_star / length, 0.0)
             g = cidx[loc[own]]
             lon, lat = geo.point(loc[own], f)
-            _, nx, ny = feature.component_distance(lon, lat, comp)
             cand_track.append(segs.track[g])
             cand_t.append(_time_at(fixes, segs, g.astype(np.int64), f))
             cand_d.append(d_star)
@@ -1170,7 +1184,7 @@ def _near_rows(
     clon: list[F64] = []
     clat: list[F64] = []
     if loc.size:
-        own, comp, s_star, d_star = _closest_to_feature(feature, geo, loc, near_m)
+        own, _comp, s_star, d_star = _closest_to_feature(feature, geo, loc, near_m)
         if own.size:
             length = geo.length_m[loc[own]]
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -1255,7 +1269,7 @@ def _near_rows(
         "last_fix_time": tnull,
         "n_fixes_inside": pa.array(np.zeros(n, np.int64), pa.int64()),
         "altitude": pa.array([""] * n, pa.string()),
-        "zone_caveat": pa.array([zone.caveat] * n, pa.string()),
+        "zone_caveat": pa.array([_caveat(zone)] * n, pa.string()),
         "sort_time": pa.array(t, pa.int64()),
     }
     del null_t
@@ -1382,7 +1396,7 @@ def _possible_rows(
         "last_fix_time": tnull,
         "n_fixes_inside": pa.array(np.zeros(n, np.int64), pa.int64()),
         "altitude": pa.array([""] * n, pa.string()),
-        "zone_caveat": pa.array([zone.caveat] * n, pa.string()),
+        "zone_caveat": pa.array([_caveat(zone)] * n, pa.string()),
         "sort_time": pa.array(t0, pa.int64()),
     }
     return pa.table(cols, schema=_empty_table().schema)

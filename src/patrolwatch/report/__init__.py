@@ -1,0 +1,1 @@
+"""Reporters: render events as tables, reports and maps."""
