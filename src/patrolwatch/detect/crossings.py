@@ -826,21 +826,19 @@ def _visits(
 
 # =============================================================================== rows
 def _fmt_rows(tracks: Tracks, fix_lists: list[I64]) -> list[str]:
-    """``file:l1,l2;file2:l3`` for the given fixes of each row."""
+    """``file:line;file:line`` naming the given fixes of each row, in input order."""
+    names = np.asarray(tracks.sources if tracks.sources else ("<memory>",), dtype=object)
     out = []
-    for fx in fix_lists:
+    for fx in fix_lists:  # per event row (not per fix): formatting only
         fx = np.unique(fx[fx >= 0])
-        if fx.size == 0:
-            out.append("")
-            continue
-        files = tracks.src_file[fx]
-        lines = tracks.src_line[fx]
-        parts = []
-        for fi in np.unique(files):
-            name = tracks.sources[int(fi)] if tracks.sources else "<memory>"
-            ls = np.sort(lines[files == fi])
-            parts.append(f"{name}:" + ",".join(str(int(v)) for v in ls))
-        out.append(";".join(parts))
+        order = np.lexsort((tracks.src_line[fx], tracks.src_file[fx]))
+        fx = fx[order]
+        out.append(
+            ";".join(
+                f"{names[f]}:{int(line)}"
+                for f, line in zip(tracks.src_file[fx], tracks.src_line[fx], strict=True)
+            )
+        )
     return out
 
 
@@ -858,29 +856,40 @@ def _visit_rows(
     n = v.track.size
     if n == 0:
         return _empty_table()
-    # global segment -> local candidate position
-    loc = np.full(segs.a.size, -1, dtype=np.intp)
+    # global segment -> local candidate position; one padding entry stands for the
+    # single-fix visits (which have no segment: their entries and exits are null)
+    n_seg = segs.a.size
+    loc = np.full(n_seg + 1, -1, dtype=np.intp)
     loc[cidx] = np.arange(cidx.size)
     sv = v.single_fix >= 0
-    s_seg = np.where(sv, 0, v.s_seg)
-    e_seg = np.where(sv, 0, v.e_seg)
+    s_seg = np.where(sv, n_seg, v.s_seg)
+    e_seg = np.where(sv, n_seg, v.e_seg)
+    seg_a = np.append(segs.a, 0)
+    seg_b = np.append(segs.b, 0)
+    seg_first = np.append(segs.first, True)
+    seg_last = np.append(segs.last, True)
     # entry: null when the visit starts at the track's first fix
-    entry_null = sv | ((v.s_f <= 0.0) & segs.first[s_seg])
-    exit_null = sv | ((v.e_f >= 1.0) & segs.last[e_seg])
-    # positions
-    en_lon, en_lat = geo.point(loc[s_seg], v.s_f)
-    ex_lon, ex_lat = geo.point(loc[e_seg], v.e_f)
-    ta_s, tb_s = fixes.t_ns[segs.a[s_seg]], fixes.t_ns[segs.b[s_seg]]
-    ta_e, tb_e = fixes.t_ns[segs.a[e_seg]], fixes.t_ns[segs.b[e_seg]]
+    entry_null = sv | ((v.s_f <= 0.0) & seg_first[s_seg])
+    exit_null = sv | ((v.e_f >= 1.0) & seg_last[e_seg])
+    # positions (segment visits only)
+    en_lon = np.full(n, np.nan)
+    en_lat = np.full(n, np.nan)
+    ex_lon = np.full(n, np.nan)
+    ex_lat = np.full(n, np.nan)
+    ns = np.flatnonzero(~sv)
+    en_lon[ns], en_lat[ns] = geo.point(loc[s_seg[ns]], v.s_f[ns])
+    ex_lon[ns], ex_lat[ns] = geo.point(loc[e_seg[ns]], v.e_f[ns])
+    ta_s, tb_s = fixes.t_ns[seg_a[s_seg]], fixes.t_ns[seg_b[s_seg]]
+    ta_e, tb_e = fixes.t_ns[seg_a[e_seg]], fixes.t_ns[seg_b[e_seg]]
     # brackets: the fixes either side; a crossing exactly at a fix is bracketed by it alone
     en_b0 = np.where(v.s_f >= 1.0, tb_s, ta_s)
     en_b1 = np.where(v.s_f <= 0.0, ta_s, tb_s)
     ex_b0 = np.where(v.e_f >= 1.0, tb_e, ta_e)
     ex_b1 = np.where(v.e_f <= 0.0, ta_e, tb_e)
-    en_fix0 = np.where(v.s_f >= 1.0, segs.b[s_seg], segs.a[s_seg])
-    en_fix1 = np.where(v.s_f <= 0.0, segs.a[s_seg], segs.b[s_seg])
-    ex_fix0 = np.where(v.e_f >= 1.0, segs.b[e_seg], segs.a[e_seg])
-    ex_fix1 = np.where(v.e_f <= 0.0, segs.a[e_seg], segs.b[e_seg])
+    en_fix0 = np.where(v.s_f >= 1.0, seg_b[s_seg], seg_a[s_seg])
+    en_fix1 = np.where(v.s_f <= 0.0, seg_a[s_seg], seg_b[s_seg])
+    ex_fix0 = np.where(v.e_f >= 1.0, seg_b[e_seg], seg_a[e_seg])
+    ex_fix1 = np.where(v.e_f <= 0.0, seg_a[e_seg], seg_b[e_seg])
     observed = v.first_in >= 0
     n_in = np.where(observed, v.last_in - v.first_in + 1, 0)
 
@@ -914,13 +923,13 @@ def _visit_rows(
 
     # altitude status
     if limits.active:
-        seg_lo = np.where(sv, 0, v.seg_lo)
-        seg_hi = np.where(sv, 0, v.seg_hi)
+        seg_lo = np.where(sv, n_seg, v.seg_lo)
+        seg_hi = np.where(sv, n_seg, v.seg_hi)
         alt_known = ~np.isnan(fixes.alt)
         # any fix of the visit's segments without altitude -> unknown
         unknown_fix = np.cumsum(np.concatenate([[0], (~alt_known).astype(np.int64)]))
-        lo_fix = np.where(sv, v.single_fix, segs.a[seg_lo])
-        hi_fix = np.where(sv, v.single_fix, segs.b[seg_hi])
+        lo_fix = np.where(sv, v.single_fix, seg_a[seg_lo])
+        hi_fix = np.where(sv, v.single_fix, seg_b[seg_hi])
         n_unknown = unknown_fix[hi_fix + 1] - unknown_fix[lo_fix]
         altitude = np.where(n_unknown > 0, "unknown altitude", "within limits").astype(object)
     else:
