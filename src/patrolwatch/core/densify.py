@@ -29,6 +29,9 @@ _MAX_ROUNDS = 60
 """Refinement rounds before giving up (each round at least adds one vertex per failing edge)."""
 _SAFETY = 1.05
 """Head-room on the quadratic estimate of the number of sub-segments an edge needs."""
+_MAX_SEGMENTS_PER_EDGE = 1_000_000
+"""More sub-segments than this for one edge means a tolerance far below the solver's
+accuracy or an edge through a pole; both raise rather than exhaust memory."""
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -209,9 +212,12 @@ def _segments_needed(
         # The deviation of a chord grows with the square of its length.
         grow = np.ceil(n_seg[active] * np.sqrt(dev[bad] / tol_m) * _SAFETY).astype(np.int64)
         n_seg[active] = np.maximum(grow, n_seg[active] + 1)
-    raise ConfigError(  # pragma: no cover - only for edges through a pole
-        f"could not densify {active.size} edge(s) to {tol_m} m in {_MAX_ROUNDS} rounds; "
-        "edges through a pole are not supported: split them"
+        if n_seg[active].max() > _MAX_SEGMENTS_PER_EDGE:
+            break
+    raise ConfigError(
+        f"cannot densify {active.size} edge(s) to {tol_m} m with at most "
+        f"{_MAX_SEGMENTS_PER_EDGE} vertices per edge; use a larger tolerance_m, and split "
+        "edges that pass over a pole"
     )
 
 
