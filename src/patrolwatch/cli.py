@@ -137,7 +137,97 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--rejects", metavar="FILE", help="write rejected input rows with reasons (CSV)")
     p.add_argument("--strict", action="store_true", help="stop at the first rejected row")
     p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    z = sub.add_parser(
+        "zones",
+        help="list, show, export or check zones (built-in catalogs and your files)",
+        description="Inspect the built-in zone catalogs and validate zone files.",
+    )
+    zsub = z.add_subparsers(dest="zones_command", metavar="ACTION")
+    zl = zsub.add_parser("list", help="one line per zone: id, kind, claimants, source")
+    zl.add_argument("--catalog", default="nea", metavar="NAME", help="catalog (default: nea)")
+    zs = zsub.add_parser("show", help="every property of one zone, with source and caveat")
+    zs.add_argument("zone_id", metavar="ZONE_ID")
+    zs.add_argument("--catalog", default="nea", metavar="NAME", help="catalog (default: nea)")
+    ze = zsub.add_parser("export", help="write a catalog's zones as GeoJSON")
+    ze.add_argument("--catalog", default="nea", metavar="NAME", help="catalog (default: nea)")
+    ze.add_argument("--out", required=True, metavar="FILE", help="output .geojson file")
+    zc = zsub.add_parser("check", help="validate a zone file and explain every problem")
+    zc.add_argument("files", nargs="+", metavar="FILE", help="GeoJSON zone files")
     return parser
+
+
+def _cmd_zones(args: argparse.Namespace, console: Console) -> int:
+    out = Console()
+    action = args.zones_command
+    if action is None:
+        raise ConfigError("say what to do: patrolwatch zones list|show|export|check (see --help)")
+    if action == "check":
+        from .io.geojson import check_geojson_zones
+
+        bad = 0
+        for path in args.files:
+            zones, problems = check_geojson_zones(path)
+            for problem in problems:
+                out.print(f"[red]problem:[/] {problem}", highlight=False)
+            bad += len(problems)
+            out.print(
+                f"{path}: {len(zones)} valid zone(s), {len(problems)} problem(s)", highlight=False
+            )
+        return 2 if bad else 0
+    from .catalog import catalog_zone, load_catalog
+
+    if action == "show":
+        zone = catalog_zone(args.catalog, args.zone_id)
+        fields = {
+            "id": zone.id,
+            "name": zone.name,
+            "kind": zone.kind,
+            "claimants": ";".join(zone.claimants),
+            "geometry": f"{zone.geometry.geom_type}, bounds "
+            f"{tuple(round(v, 4) for v in zone.geometry.bounds)}",
+            "buffer_m": "" if not zone.is_buffer else f"{zone.buffer_m:.1f}",
+            "edges": zone.edges,
+            "complete": str(zone.complete),
+            "source": zone.source,
+            "as_of": zone.as_of,
+            "caveat": zone.caveat,
+        }
+        for key, value in fields.items():
+            out.print(f"[bold]{key}[/]: {value}", highlight=False)
+        return 0
+    cat = load_catalog(args.catalog)
+    if action == "list":
+        from rich.table import Table
+
+        table = Table(title=f"catalog {args.catalog!r}", show_lines=False)
+        for col in ("id", "kind", "claimants", "complete", "as_of", "source", "caveat"):
+            table.add_column(col, overflow="fold")
+        for zone in list(cat.zones) + list(cat.incomplete):
+            table.add_row(
+                zone.id,
+                zone.kind,
+                ";".join(zone.claimants),
+                "yes" if zone.complete and zone not in cat.incomplete else "NO (not used)",
+                zone.as_of,
+                zone.source[:120],
+                zone.caveat[:160],
+            )
+        out.print(table)
+        for note in cat.notes:
+            out.print(f"note: {note}", highlight=False)
+        return 0
+    if action == "export":
+        import json
+
+        from .core.zones import Zones
+
+        target = Path(args.out)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        doc = Zones(list(cat.zones)).to_geojson()
+        target.write_text(json.dumps(doc, ensure_ascii=False) + "\n", encoding="utf-8")
+        console.print(f"wrote {len(cat.zones)} zones to {target}", highlight=False)
+        return 0
+    raise ConfigError(f"unknown zones action {action!r}")  # pragma: no cover
 
 
 def _load_zones(args: argparse.Namespace, console: Console) -> object:
@@ -243,6 +333,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "crossings":
             return _cmd_crossings(args, console)
+        if args.command == "zones":
+            return _cmd_zones(args, console)
     except PatrolwatchError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False)
         return 2

@@ -49,7 +49,13 @@ from ..core.zones import EDGE_MODELS, EdgeModel, Zone, Zones
 from ..errors import ConfigError, InputError, ParseError, SchemaError, ZoneGeometryError
 from ..units import FT_M, NM_M, length_unit_to_m
 
-__all__ = ["GEOJSON_SUFFIXES", "ZONE_FORMATS", "read_geojson_zones", "read_zones"]
+__all__ = [
+    "GEOJSON_SUFFIXES",
+    "ZONE_FORMATS",
+    "check_geojson_zones",
+    "read_geojson_zones",
+    "read_zones",
+]
 
 GEOJSON_SUFFIXES: tuple[str, ...] = (".geojson", ".json", ".geojson.gz", ".json.gz")
 """File name endings read as GeoJSON (case-insensitive); ``.gz`` files are gzip-compressed."""
@@ -264,6 +270,56 @@ def read_geojson_zones(
         first_index[zone.id] = index
         zones.append(zone)
     return Zones(zones)
+
+
+def check_geojson_zones(path: PathArg) -> tuple[Zones, list[InputError]]:
+    """Validate every feature of a GeoJSON zone file, collecting all problems.
+
+    Unlike :func:`read_geojson_zones`, which stops at the first problem, this reads each
+    feature on its own and returns the zones that are valid together with one error per
+    invalid feature (file-level problems, such as bad JSON, are a single error).
+
+    Returns
+    -------
+    zones : Zones
+        The valid zones.
+    problems : list of InputError
+        Each with ``path``, ``feature`` and a message that says how to fix it.
+    """
+    path_s = os.fspath(path)
+    try:
+        features = _features(_load_json(path_s), path_s)
+    except InputError as exc:
+        return Zones(), [exc]
+    zones: list[Zone] = []
+    problems: list[InputError] = []
+    first_index: dict[str, int] = {}
+    for index, feature in enumerate(features):
+        try:
+            zone = _read_feature(
+                feature,
+                index,
+                path_s,
+                id_field="id",
+                default_kind=DEFAULT_KIND,
+                default_claimants=(),
+            )
+        except InputError as exc:
+            problems.append(exc)
+            continue
+        if zone.id in first_index:
+            problems.append(
+                SchemaError(
+                    f"id {zone.id!r} is used by features #{first_index[zone.id]} and "
+                    f"#{index}; zone ids must be unique: rename one of them",
+                    path=path_s,
+                    feature=zone.id,
+                )
+            )
+            continue
+        first_index[zone.id] = index
+        zones.append(zone)
+    return Zones(zones), problems
 
 
 def read_zones(
