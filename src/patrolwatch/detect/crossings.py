@@ -102,6 +102,48 @@ class _Segments:
 
 
 @dataclass
+class _SegmentBoxes:
+    """Bounding boxes of all segments, computed once for every zone.
+
+    Longitudes are raw (fix ``a`` in [-180, 180], fix ``b`` unwrapped next to it, so a box
+    may reach past 180); boxes are grown to cover the geodesic's bulge away from the
+    lon/lat chord (about ``L**2 tan(lat) / (8 R)``, doubled, plus 1 m and 1 % of L).
+    """
+
+    x0: F64
+    y0: F64
+    x1: F64
+    y1: F64
+
+    @classmethod
+    def of(cls, fixes: _Fixes, segs: _Segments) -> _SegmentBoxes:
+        la, lb = fixes.lat[segs.a], fixes.lat[segs.b]
+        ax = fixes.lon[segs.a]
+        bx = ax + wrap180(fixes.lon[segs.b] - ax)
+        lat_lo, lat_hi = np.minimum(la, lb), np.maximum(la, lb)
+        worst = np.minimum(np.maximum(np.abs(lat_lo), np.abs(lat_hi)), 89.9)
+        approx_len = np.hypot((bx - ax) * m_per_deg_lon(worst), (lb - la) * M_PER_DEG_LAT_MIN)
+        bulge = (
+            2.0 * approx_len**2 * (np.tan(np.radians(worst)) + 0.05) / (8 * 6_356_752.0)
+            + 1.0
+            + 0.01 * approx_len
+        )
+        dlon, dlat = pad_box_deg(lat_lo, lat_hi, bulge)
+        return cls(
+            np.minimum(ax, bx) - dlon, lat_lo - dlat, np.maximum(ax, bx) + dlon, lat_hi + dlat
+        )
+
+    def overlapping(self, x0: float, y0: float, x1: float, y1: float) -> B:
+        """Segments whose box meets the box [x0, x1] x [y0, y1] (longitudes in any frame:
+        the box is also tried one turn east and west)."""
+        lat_ok = (self.y1 >= y0) & (self.y0 <= y1)
+        hit = np.zeros(self.x0.shape[0], dtype=bool)
+        for turn in (-360.0, 0.0, 360.0):
+            hit |= (self.x1 >= x0 + turn) & (self.x0 <= x1 + turn)
+        return hit & lat_ok
+
+
+@dataclass
 class _Intervals:
     """Inside intervals of segments, as fractions of each segment's duration."""
 
@@ -267,6 +309,8 @@ class _BufferModel(_ZoneModel):
         )
         self.tight_bounds = self.bounds
         self.search_m = search_m
+        # closest approaches of candidate segments to components, kept for the visits
+        self.closest: tuple[IXP, IXP, F64, F64] | None = None
 
     def margin_m(self) -> float:
         return self.r
@@ -280,6 +324,7 @@ class _BufferModel(_ZoneModel):
         if idx.size == 0:
             return np.zeros(0, dtype=np.intp), np.zeros(0)
         close = _closest_to_feature(self.feature, geo, idx, self.r)
+        self.closest = (idx[close[0]], close[1], close[2], close[3])
         own, comp, s_star, d_star = close
         hit = d_star <= self.r
         own, comp, s_star, d_star = own[hit], comp[hit], s_star[hit], d_star[hit]
@@ -413,9 +458,10 @@ def crossings(
         raise ConfigError(f"max_speed_mps must be positive (m/s), got {max_speed_mps!r}")
     fixes = _Fixes(tracks.t_ns, tracks.lon_deg, tracks.lat_deg, tracks.alt_m, tracks.track_index)
     segs = _Segments.of(tracks)
+    boxes = _SegmentBoxes.of(fixes, segs)
     tables = []
     for zone in zones:
-        tables.append(_zone_crossings(tracks, fixes, segs, zone, near_m, max_speed_mps))
+        tables.append(_zone_crossings(tracks, fixes, segs, boxes, zone, near_m, max_speed_mps))
     if not tables:
         return Events.empty()
     table = pa.concat_tables(tables)
@@ -441,6 +487,7 @@ def _zone_crossings(
     tracks: Tracks,
     fixes: _Fixes,
     segs: _Segments,
+    boxes: _SegmentBoxes,
     zone: Zone,
     near_m: float | None,
     max_speed_mps: float | None,
@@ -452,28 +499,10 @@ def _zone_crossings(
     limits = _VerticalLimits(zone)
 
     # ---- candidate segments: boxes overlapping the zone's box (grown by the near distance)
-    n_seg = segs.a.shape[0]
-    sgeo_all_lon_a = fixes.lon[segs.a]
-    grow_m = search_m
-    dlon_g, dlat_g = pad_box_deg(np.array([y0]), np.array([y1]), grow_m)
-    gx0, gy0, gx1, gy1 = x0 - dlon_g[0], y0 - dlat_g[0], x1 + dlon_g[0], y1 + dlat_g[0]
-    cand = np.zeros(n_seg, dtype=bool)
-    if n_seg:
-        # cheap chord boxes padded generously first, then the exact bulge padding
-        ax = frame(sgeo_all_lon_a)
-        bx = ax + wrap180(fixes.lon[segs.b] - sgeo_all_lon_a)
-        la, lb = fixes.lat[segs.a], fixes.lat[segs.b]
-        approx_len = np.hypot(
-            (bx - ax) * m_per_deg_lon(np.maximum(np.abs(la), np.abs(lb))), (lb - la) * 111_320.0
-        )
-        bulge = 2 * approx_len**2 * 3.0 / (8 * 6_356_752.0) + 1.0 + 0.01 * approx_len
-        dlon, dlat = pad_box_deg(np.minimum(la, lb), np.maximum(la, lb), bulge)
-        cand = (
-            (np.maximum(ax, bx) + dlon >= gx0)
-            & (np.minimum(ax, bx) - dlon <= gx1)
-            & (np.maximum(la, lb) + dlat >= gy0)
-            & (np.minimum(la, lb) - dlat <= gy1)
-        )
+    dlon_g, dlat_g = pad_box_deg(np.array([y0]), np.array([y1]), search_m)
+    cand = boxes.overlapping(
+        x0 - float(dlon_g[0]), y0 - float(dlat_g[0]), x1 + float(dlon_g[0]), y1 + float(dlat_g[0])
+    )
     cidx = np.flatnonzero(cand).astype(np.intp)
     geo = SegmentGeo.build(
         fixes.lon[segs.a[cidx]],
@@ -913,6 +942,7 @@ def _visit_rows(
             closest_lon,
             closest_lat,
             margin,
+            model.closest if isinstance(model, _BufferModel) else None,
         )
     # depth
     if zone.is_buffer:
@@ -1035,6 +1065,7 @@ def _visit_closest(
     out_lon: F64,
     out_lat: F64,
     margin_m: float,
+    cache: tuple[IXP, IXP, F64, F64] | None = None,
 ) -> None:
     """Closest approach to ``feature`` within each visit, in place (components farther
     than ``margin_m`` from a segment's box are not considered)."""
@@ -1057,13 +1088,20 @@ def _visit_closest(
         seg_in = np.cumsum(mark)[:-1][cidx] > 0
     loc = np.flatnonzero(seg_in).astype(np.intp)
     if loc.size:
-        own, _comp, s_star, d_star = _closest_to_feature(feature, geo, loc, margin_m)
-        if own.size:
-            length = geo.length_m[loc[own]]
+        if cache is not None:
+            # the zone's own closest approaches, computed with its crossings
+            c_loc, _comp, s_star, d_star = cache
+            keep = seg_in[c_loc]
+            seg_local, s_star, d_star = c_loc[keep], s_star[keep], d_star[keep]
+        else:
+            own, _comp, s_star, d_star = _closest_to_feature(feature, geo, loc, margin_m)
+            seg_local = loc[own]
+        if seg_local.size:
+            length = geo.length_m[seg_local]
             with np.errstate(invalid="ignore", divide="ignore"):
                 f = np.where(length > 0, s_star / length, 0.0)
-            g = cidx[loc[own]]
-            lon, lat = geo.point(loc[own], f)
+            g = cidx[seg_local]
+            lon, lat = geo.point(seg_local, f)
             cand_track.append(segs.track[g])
             cand_t.append(_time_at(fixes, segs, g.astype(np.int64), f))
             cand_d.append(d_star)
