@@ -1153,8 +1153,9 @@ def _visit_closest(
 def _polygon_depth(fixes: _Fixes, model: _PolygonModel, v: _Visits) -> F64:
     """Largest geodesic distance to the zone boundary over the fixes inside each visit.
 
-    Candidates are ranked by a fast local-metre estimate; the best few per visit are then
-    measured exactly (geodesic distance to the nearest lon/lat edge).
+    Fixes are ranked by a fast local-metre estimate; the deepest fix of each visit is then
+    measured exactly (geodesic distance to the nearest lon/lat edge, golden-section search
+    along the few edges whose estimate is within 5 % + 2 km of the nearest).
     """
     n = v.track.size
     depth = np.zeros(n)
@@ -1163,44 +1164,49 @@ def _polygon_depth(fixes: _Fixes, model: _PolygonModel, v: _Visits) -> F64:
         return depth
     counts = np.where(has, v.last_in - v.first_in + 1, 0)
     owner = np.repeat(np.arange(n), counts)
-    fx = np.repeat(v.first_in, counts) + (
-        np.arange(owner.size) - np.repeat(np.cumsum(counts) - counts, counts)
-    )
-    lon, lat = fixes.lon[fx], fixes.lat[fx]
-    approx = _approx_boundary_distance(model, lon, lat)
-    # best 3 per visit
+    start = np.repeat(np.cumsum(counts) - counts, counts)
+    fx = np.repeat(v.first_in, counts) + (np.arange(owner.size) - start)
+    approx = _approx_boundary_distance(model, fixes.lon[fx], fixes.lat[fx])
+    # deepest fix per visit by the estimate
     o = np.lexsort((-approx, owner))
-    owner_s, fx_s, approx_s = owner[o], fx[o], approx[o]
-    rank = np.arange(owner_s.size) - np.repeat(
-        np.cumsum(np.bincount(owner_s, minlength=n)) - np.bincount(owner_s, minlength=n),
-        np.bincount(owner_s, minlength=n),
-    )
-    top = rank < 3
-    cand_owner, cand_fx, cand_ap = owner_s[top], fx_s[top], approx_s[top]
-    exact, _, _ = model.boundary.nearest(
-        fixes.lon[cand_fx], fixes.lat[cand_fx], float(np.max(cand_ap)) * 1.5 + 10_000.0
-    )
-    exact = np.where(np.isfinite(exact), exact, cand_ap)
-    np.maximum.at(depth, cand_owner, exact)
+    first = np.ones(o.size, dtype=bool)
+    first[1:] = owner[o][1:] != owner[o][:-1]
+    best_owner, best_fx = owner[o][first], fx[o][first]
+    lon, lat = fixes.lon[best_fx], fixes.lat[best_fx]
+    per_edge = _approx_edge_distances(model, lon, lat)
+    near_min = per_edge.min(axis=1, keepdims=True)
+    p_idx, e_idx = np.nonzero(per_edge <= near_min * 1.05 + 2_000.0)
+    comp = (e_idx + model.boundary.n_points).astype(np.intp)
+    d, _, _ = model.boundary.component_distance(lon[p_idx], lat[p_idx], comp)
+    exact = np.full(best_owner.size, np.inf)
+    np.minimum.at(exact, p_idx, d)
+    depth[best_owner] = exact
     return depth
 
 
+def _approx_edge_distances(model: _PolygonModel, lon: F64, lat: F64) -> F64:
+    """Estimated distance (m) from each point to each zone edge, shape (points, edges),
+    in a local equirectangular metric around each point."""
+    px, py = model.frame(lon)[:, None], lat[:, None]
+    kx = m_per_deg_lon(lat)[:, None]
+    ky = M_PER_DEG_LAT_MIN
+    ax, ay = (model.ax[None, :] - px) * kx, (model.ay[None, :] - py) * ky
+    bx, by = (model.bx[None, :] - px) * kx, (model.by[None, :] - py) * ky
+    ex, ey = bx - ax, by - ay
+    with np.errstate(invalid="ignore", divide="ignore"):
+        u = np.clip(-(ax * ex + ay * ey) / (ex * ex + ey * ey), 0.0, 1.0)
+    u = np.where(np.isfinite(u), u, 0.0)
+    return np.asarray(np.hypot(ax + u * ex, ay + u * ey), dtype=np.float64)
+
+
 def _approx_boundary_distance(model: _PolygonModel, lon: F64, lat: F64) -> F64:
-    """Distance (m) to the nearest zone edge in a local equirectangular metric (estimate)."""
+    """Estimated distance (m) to the nearest zone edge, in chunks of bounded memory."""
     out = np.full(lon.size, np.inf)
-    x = model.frame(lon)
     chunk = max(1, 4_000_000 // max(1, model.ax.size))
-    for s in range(0, lon.size, chunk):  # bounded memory: chunks of points, not rows
-        px, py = x[s : s + chunk, None], lat[s : s + chunk, None]
-        kx = m_per_deg_lon(lat[s : s + chunk])[:, None]
-        ky = M_PER_DEG_LAT_MIN
-        ax, ay = (model.ax[None, :] - px) * kx, (model.ay[None, :] - py) * ky
-        bx, by = (model.bx[None, :] - px) * kx, (model.by[None, :] - py) * ky
-        ex, ey = bx - ax, by - ay
-        with np.errstate(invalid="ignore", divide="ignore"):
-            u = np.clip(-(ax * ex + ay * ey) / (ex * ex + ey * ey), 0.0, 1.0)
-        u = np.where(np.isfinite(u), u, 0.0)
-        out[s : s + chunk] = np.min(np.hypot(ax + u * ex, ay + u * ey), axis=1)
+    for s in range(0, lon.size, chunk):  # chunks of points bound the memory
+        out[s : s + chunk] = _approx_edge_distances(
+            model, lon[s : s + chunk], lat[s : s + chunk]
+        ).min(axis=1)
     return out
 
 
