@@ -37,6 +37,7 @@ import pyarrow as pa
 import shapely
 from geographiclib.geodesic import Geodesic
 from hypothesis import strategies as st
+
 from patrolwatch.core.events import Events
 from patrolwatch.core.tracks import Tracks
 from patrolwatch.core.zones import Zone, Zones
@@ -73,7 +74,9 @@ T_MAX_S = 1_704_067_200  # 2024-01-01T00:00:00Z
 
 
 # --------------------------------------------------------------------------- reference helpers
-def geodesic_distance_m(lon1_deg: float, lat1_deg: float, lon2_deg: float, lat2_deg: float) -> float:
+def geodesic_distance_m(
+    lon1_deg: float, lat1_deg: float, lon2_deg: float, lat2_deg: float
+) -> float:
     """Geodesic distance on WGS84 in metres (geographiclib Inverse); arguments in (lon, lat)."""
     return float(GEOD.Inverse(lat1_deg, lon1_deg, lat2_deg, lon2_deg)["s12"])
 
@@ -138,9 +141,7 @@ def _floats(lo: float, hi: float) -> st.SearchStrategy[float]:
 @st.composite
 def anchors(draw: st.DrawFn) -> tuple[float, float]:
     """A (lon, lat) anchor: anywhere, near the antimeridian, or at high latitude."""
-    lon = draw(
-        st.one_of(_floats(-180.0, 180.0), _floats(179.0, 180.0), _floats(-180.0, -179.0))
-    )
+    lon = draw(st.one_of(_floats(-180.0, 180.0), _floats(179.0, 180.0), _floats(-180.0, -179.0)))
     lat = draw(
         st.one_of(
             _floats(-MAX_ABS_LAT_DEG, MAX_ABS_LAT_DEG),
