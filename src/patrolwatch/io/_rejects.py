@@ -20,6 +20,8 @@ __all__ = ["REJECT_REASONS", "IngestReport", "Rejects"]
 REJECT_REASONS: dict[str, str] = {
     "bad_time": "the time could not be parsed",
     "naive_time": "the time has no zone and no --assume-tz was given",
+    "ambiguous_time": "a time without zone that a daylight-saving change of --assume-tz "
+    "repeats or skips",
     "missing_time": "the time is empty",
     "missing_id": "the track id is empty",
     "missing_coordinate": "latitude or longitude is empty",
