@@ -29,6 +29,25 @@ IXP = npt.NDArray[np.intp]
 EDGE_GOLDEN_ITERS = 48
 """Golden-section iterations for the closest point on one lon/lat edge (relative 1e-10)."""
 
+EDGE_BRACKET_ITERS = 24
+"""Golden-section iterations inside the bracket around the planar foot point: the
+bracket shrinks by 1e-5, so the distance error is far below a millimetre."""
+
+
+def _planar_foot(x: F64, y: F64, ax: F64, ay: F64, bx: F64, by: F64) -> tuple[F64, F64, F64]:
+    """Foot point parameter on edges A-B, distance and edge length (m), in a local
+    equirectangular metric around each point (x, y) (frame longitudes)."""
+    kx = m_per_deg_lon(y)
+    ky = M_PER_DEG_LAT_MIN
+    pax, pay = (ax - x) * kx, (ay - y) * ky
+    ex, ey = (bx - ax) * kx, (by - ay) * ky
+    len2 = ex * ex + ey * ey
+    with np.errstate(invalid="ignore", divide="ignore"):
+        u = np.clip(-(pax * ex + pay * ey) / len2, 0.0, 1.0)
+    u = np.where(np.isfinite(u), u, 0.0)
+    d = np.hypot(pax + u * ex, pay + u * ey)
+    return u, d, np.sqrt(len2)
+
 
 @dataclass(frozen=True)
 class Frame:
@@ -228,6 +247,8 @@ class Feature:
         )
         self._tree: shapely.STRtree | None = None
         self._tree_margin_m = -1.0
+        self._ntree: shapely.STRtree | None = None
+        self._raw_boxes: shapely.STRtree | None = None
 
     # ---------------------------------------------------------------- candidate pairs
     def _component_tree(self, margin_m: float) -> shapely.STRtree:
@@ -277,7 +298,25 @@ class Feature:
                     plon[k], plat[k], ax[k] + u * (bx[k] - ax[k]), ay[k] + u * (by[k] - ay[k])
                 )[1]
 
-            u, d = golden_min(along, np.zeros(j.size), np.ones(j.size), iters=EDGE_GOLDEN_ITERS)
+            # the local planar foot point is off by well under a bracket of 2 % of the
+            # distance + d**2/R + 100 m; golden-section search inside that bracket, and
+            # over the whole edge where the minimum lands on the bracket's end
+            u0, d0, edge_m = _planar_foot(self.frame(plon), plat, ax, ay, bx, by)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                du = (0.02 * d0 + d0**2 / 6_356_752.0 + 100.0) / edge_m
+            du = np.where(np.isfinite(du), du, 1.0)
+            lo = np.clip(u0 - du, 0.0, 1.0)
+            hi = np.clip(u0 + du, 0.0, 1.0)
+            u, d = golden_min(along, lo, hi, iters=EDGE_BRACKET_ITERS)
+            redo = np.flatnonzero(((u - lo <= 1e-9) & (lo > 0.0)) | ((hi - u <= 1e-9) & (hi < 1.0)))
+            if redo.size:
+                u_r, d_r = golden_min(
+                    lambda uu, kk: along(uu, redo[kk]),
+                    np.zeros(redo.size),
+                    np.ones(redo.size),
+                    iters=EDGE_GOLDEN_ITERS,
+                )
+                u[redo], d[redo] = u_r, d_r
             out[j] = d
             nx[j] = ax + u * (bx - ax)
             ny[j] = ay + u * (by - ay)
@@ -289,19 +328,112 @@ class Feature:
             return np.zeros(lon.shape[0], dtype=bool)
         return np.asarray(shapely.intersects_xy(self.area, self.frame(lon), lat), dtype=bool)
 
-    def distance(self, lon: F64, lat: F64, search_m: float) -> F64:
-        """Geodesic distance (m) from each point to the feature; ``inf`` beyond ``search_m``."""
+    def approx_component_distance(self, lon: F64, lat: F64, comp: IXP) -> F64:
+        """Estimated distance (m) from each point to component ``comp`` of the same index,
+        in a local equirectangular metric around the point (relative error well under 2 %
+        at a few hundred km; used only to rank components)."""
+        x = self.frame(lon)
+        kx = m_per_deg_lon(lat)
+        ky = M_PER_DEG_LAT_MIN
+        out = np.empty(lon.shape[0])
+        is_pt = comp < self.n_points
+        i = np.flatnonzero(is_pt)
+        if i.size:
+            c = comp[i]
+            out[i] = np.hypot((self.px[c] - x[i]) * kx[i], (self.py[c] - lat[i]) * ky)
+        j = np.flatnonzero(~is_pt)
+        if j.size:
+            e = comp[j] - self.n_points
+            ax, ay = (self.ax[e] - x[j]) * kx[j], (self.ay[e] - lat[j]) * ky
+            bx, by = (self.bx[e] - x[j]) * kx[j], (self.by[e] - lat[j]) * ky
+            ex, ey = bx - ax, by - ay
+            with np.errstate(invalid="ignore", divide="ignore"):
+                u = np.clip(-(ax * ex + ay * ey) / (ex * ex + ey * ey), 0.0, 1.0)
+            u = np.where(np.isfinite(u), u, 0.0)
+            out[j] = np.hypot(ax + u * ex, ay + u * ey)
+        return out
+
+    def _nearest_tree(self) -> shapely.STRtree:
+        if self._ntree is None:
+            geoms = np.concatenate(
+                [
+                    shapely.points(self.px, self.py),
+                    shapely.linestrings(
+                        np.stack(
+                            [np.c_[self.ax, self.ay], np.c_[self.bx, self.by]], axis=1
+                        ).reshape(-1, 2, 2)
+                    )
+                    if self.ax.size
+                    else np.zeros(0, dtype=object),
+                ]
+            )
+            self._ntree = shapely.STRtree(geoms)
+            self._raw_boxes = shapely.STRtree(
+                shapely.box(self.cminx, self.cminy, self.cmaxx, self.cmaxy)
+            )
+        return self._ntree
+
+    def _candidate_pairs(self, lon: F64, lat: F64, search_m: float) -> tuple[IXP, IXP]:
+        """(point, component) pairs that can hold each point's nearest component within
+        ``search_m``: the nearest component in the lon/lat plane bounds the true nearest
+        distance from above; every component whose box lies within that bound (+2 % and
+        200 m) is a candidate, then those within 2 % + 200 m of the best estimate stay."""
+        e = np.zeros(0, dtype=np.intp)
+        if self.n_comp == 0 or lon.shape[0] == 0:
+            return e, e.copy()
+        tree = self._nearest_tree()
+        flon = self.frame(lon)
+        pts = shapely.points(flon, lat)
+        qi, ci = tree.query_nearest(pts, all_matches=False)
+        qi, ci = qi.astype(np.intp), ci.astype(np.intp)
+        bound = np.full(lon.shape[0], np.inf)
+        bound[qi] = self.approx_component_distance(lon[qi], lat[qi], ci) * 1.02 + 200.0
+        radius = np.minimum(bound, search_m * 1.02 + 200.0)
+        dlon, dlat = pad_box_deg(lat, lat, radius)
+        assert self._raw_boxes is not None
+        q, c = self._raw_boxes.query(shapely.box(flon - dlon, lat - dlat, flon + dlon, lat + dlat))
+        q, c = q.astype(np.intp), c.astype(np.intp)
+        if q.size == 0:
+            return q, c
+        approx = self.approx_component_distance(lon[q], lat[q], c)
+        best = np.full(lon.shape[0], np.inf)
+        np.minimum.at(best, q, approx)
+        keep = (approx <= best[q] * 1.02 + 200.0) & (approx <= search_m * 1.02 + 200.0)
+        return q[keep], c[keep]
+
+    def distance_near(
+        self, lon: F64, lat: F64, search_m: float, r_m: float, band_m: F64
+    ) -> tuple[F64, F64]:
+        """Distance to the feature with an error bound: exact (error 0) where the estimate
+        lies within ``band_m`` (+ its own error, twice) of ``r_m``, else the local planar
+        estimate with its error bound (2 % + 200 m). ``inf`` beyond ``search_m``."""
         n = lon.shape[0]
         out = np.full(n, np.inf)
+        err = np.zeros(n)
         if n == 0:
-            return out
-        flon = self.frame(lon)
-        q, c = self.pairs_boxes(flon, lat, flon, lat, search_m)
+            return out, err
+        q, c = self._candidate_pairs(lon, lat, search_m)
         if q.size:
-            d, _, _ = self.component_distance(lon[q], lat[q], c)
-            np.minimum.at(out, q, d)
-        out[self.inside_area(lon, lat)] = 0.0
-        return out
+            approx = self.approx_component_distance(lon[q], lat[q], c)
+            best = np.full(n, np.inf)
+            np.minimum.at(best, q, approx)
+            slack = 0.02 * best + 200.0
+            exact_pt = np.abs(best - r_m) <= band_m + 2.0 * slack
+            far = np.isfinite(best) & ~exact_pt
+            out[far] = best[far]
+            err[far] = slack[far]
+            sel = exact_pt[q]
+            if sel.any():
+                d, _, _ = self.component_distance(lon[q[sel]], lat[q[sel]], c[sel])
+                np.minimum.at(out, q[sel], d)
+        inside = self.inside_area(lon, lat)
+        out[inside] = 0.0
+        err[inside] = 0.0
+        return out, err
+
+    def distance(self, lon: F64, lat: F64, search_m: float) -> F64:
+        """Geodesic distance (m) from each point to the feature; ``inf`` beyond ``search_m``."""
+        return self.nearest(lon, lat, search_m)[0]
 
     def nearest(self, lon: F64, lat: F64, search_m: float) -> tuple[F64, F64, F64]:
         """Distance to the feature and the nearest feature position, per point (inf/NaN
@@ -310,8 +442,9 @@ class Feature:
         out = np.full(n, np.inf)
         nx = np.full(n, np.nan)
         ny = np.full(n, np.nan)
-        flon = self.frame(lon)
-        q, c = self.pairs_boxes(flon, lat, flon, lat, search_m)
+        if n == 0:
+            return out, nx, ny
+        q, c = self._candidate_pairs(lon, lat, search_m)
         if q.size:
             d, x, y = self.component_distance(lon[q], lat[q], c)
             order = np.lexsort((d, q))
@@ -326,6 +459,11 @@ class Feature:
         nx[inside] = lon[inside]
         ny[inside] = lat[inside]
         return out, nx, ny
+
+    @property
+    def has_edges(self) -> bool:
+        """True when the feature has lines or polygon rings (not only points)."""
+        return bool(self.ax.shape[0] > 0 or self.area is not None)
 
 
 def segment_boxes(seg: SegmentGeo, frame: Frame) -> tuple[F64, F64, F64, F64]:

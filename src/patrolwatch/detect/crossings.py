@@ -27,6 +27,7 @@ its midpoint, so spurious candidates never create visits.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,6 +58,13 @@ REFINE_ITERS = 60
 """Regula-falsi (Illinois) iterations refining a crossing on the geodesic."""
 
 POSSIBLE_SAMPLE_M = 500.0
+"""Spacing (m) of the zone-boundary points tested for ``possible`` entries."""
+
+PROFILE_STEP_M = 1000.0
+"""Sampling step (m) along segments for buffer zones around lines and polygons."""
+
+PROFILE_TOL_M = 1e-3
+"""Length (m) below which an interval holding a buffer-zone crossing is not cut further."""
 """Spacing (m) of the zone-boundary points tested for ``possible`` entries."""
 
 REFERENCE_SEARCH_M = 2_000_000.0
@@ -318,11 +326,15 @@ class _BufferModel(_ZoneModel):
     def contains(self, lon: F64, lat: F64) -> B:
         if lon.shape[0] == 0:
             return np.zeros(0, dtype=bool)
-        return np.asarray(self.feature.distance(lon, lat, self.r) <= self.r, dtype=bool)
+        # estimates far from the buffer distance decide by themselves; the rest is exact
+        d, _err = self.feature.distance_near(lon, lat, self.r, self.r, np.zeros(lon.shape[0]))
+        return np.asarray(d <= self.r, dtype=bool)
 
     def roots(self, geo: SegmentGeo, idx: IXP) -> tuple[IXP, F64]:
         if idx.size == 0:
             return np.zeros(0, dtype=np.intp), np.zeros(0)
+        if self.feature.has_edges:
+            return _profile_roots(self.feature, geo, idx, self.r)
         close = _closest_to_feature(self.feature, geo, idx, self.r)
         self.closest = (idx[close[0]], close[1], close[2], close[3])
         own, comp, s_star, d_star = close
@@ -360,6 +372,149 @@ class _BufferModel(_ZoneModel):
             out_own.append(own[sel])
             out_f.append(root)
         return np.concatenate(out_own).astype(np.intp), np.concatenate(out_f)
+
+
+def _profile_samples(
+    feature: Feature, geo: SegmentGeo, idx: IXP, cap_m: float
+) -> tuple[IXP, F64, F64]:
+    """Distance to the feature sampled every :data:`PROFILE_STEP_M` along segments ``idx``.
+
+    Returns (position in idx, distance along the segment in m, distance to the feature in
+    m capped at ``cap_m``), ordered by segment then distance along it, both ends included.
+    """
+    length = geo.length_m[idx]
+    n = np.clip(np.ceil(length / PROFILE_STEP_M), 1, 1_000_000).astype(np.int64)
+    owner = np.repeat(np.arange(idx.size), n + 1)
+    k = np.arange(owner.size) - np.repeat(np.cumsum(n + 1) - (n + 1), n + 1)
+    f = k / n[owner]
+    lon, lat = geo.point(idx[owner], f)
+    d = np.minimum(feature.distance(lon, lat, cap_m), cap_m)
+    return owner.astype(np.intp), f * length[owner], d
+
+
+def _profile_roots(feature: Feature, geo: SegmentGeo, idx: IXP, r_m: float) -> tuple[IXP, F64]:
+    """Where the distance to a feature with edges crosses ``r_m`` along segments ``idx``.
+
+    The distance is 1-Lipschitz in the distance travelled, so an interval between two
+    samples with distances d0, d1 (each known to within e0, e1) and length h stays within
+    [(d0-e0 + d1-e1 - h)/2, (d0+e0 + d1+e1 + h)/2]. Intervals whose range straddles ``r_m``
+    are cut in eight until shorter than :data:`PROFILE_TOL_M`; their midpoints are the
+    crossing candidates. Samples are measured exactly near ``r_m`` and estimated (with a
+    bound) far from it. No crossing longer than the tolerance can be missed, whatever
+    the shape of the feature.
+    """
+    cap = r_m + 2.0 * PROFILE_STEP_M + 1.0
+    length = geo.length_m[idx]
+    n = np.clip(np.ceil(length / PROFILE_STEP_M), 1, 1_000_000).astype(np.int64)
+    owner = np.repeat(np.arange(idx.size), n + 1)
+    k = np.arange(owner.size) - np.repeat(np.cumsum(n + 1) - (n + 1), n + 1)
+    f = k / n[owner]
+    lon, lat = geo.point(idx[owner], f)
+    step = (length / n)[owner]
+    d, e = feature.distance_near(lon, lat, cap, r_m, step)
+    d = np.minimum(d, cap)
+    s_along = f * length[owner]
+    same = np.flatnonzero(owner[1:] == owner[:-1])
+    own = owner[same]
+    lo_s, hi_s = s_along[same], s_along[same + 1]
+    lo_d, hi_d, lo_e, hi_e = d[same], d[same + 1], e[same], e[same + 1]
+    out_own: list[npt.NDArray[np.int64]] = []
+    out_s: list[F64] = []
+    for _ in range(40):  # refinement levels: each cuts the ambiguous intervals by 8
+        h = hi_s - lo_s
+        lower = (lo_d - lo_e + hi_d - hi_e - h) / 2
+        upper = (lo_d + lo_e + hi_d + hi_e + h) / 2
+        amb = (lower <= r_m) & (upper > r_m)
+        done = amb & (h <= PROFILE_TOL_M)
+        out_own.append(own[done])
+        out_s.append(0.5 * (lo_s[done] + hi_s[done]))
+        work = np.flatnonzero(amb & (h > PROFILE_TOL_M))
+        if work.size == 0:
+            break
+        j = np.arange(1, 8)
+        w_own = np.repeat(own[work], 7)
+        w_s = (lo_s[work][:, None] + h[work][:, None] * j[None, :] / 8.0).ravel()
+        seg_len = geo.length_m[idx[w_own]]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            wf = np.where(seg_len > 0, w_s / seg_len, 0.0)
+        wlon, wlat = geo.point(idx[w_own], wf)
+        w_d, w_e = feature.distance_near(wlon, wlat, cap, r_m, np.repeat(h[work] / 8.0, 7))
+        w_d = np.minimum(w_d, cap).reshape(-1, 7)
+        w_e = w_e.reshape(-1, 7)
+        all_s = np.concatenate([lo_s[work][:, None], w_s.reshape(-1, 7), hi_s[work][:, None]], 1)
+        all_d = np.concatenate([lo_d[work][:, None], w_d, hi_d[work][:, None]], 1)
+        all_e = np.concatenate([lo_e[work][:, None], w_e, hi_e[work][:, None]], 1)
+        own = np.repeat(own[work], 8)
+        lo_s, hi_s = all_s[:, :-1].ravel(), all_s[:, 1:].ravel()
+        lo_d, hi_d = all_d[:, :-1].ravel(), all_d[:, 1:].ravel()
+        lo_e, hi_e = all_e[:, :-1].ravel(), all_e[:, 1:].ravel()
+    own_all = np.concatenate(out_own) if out_own else np.zeros(0, dtype=np.int64)
+    s_all = np.concatenate(out_s) if out_s else np.zeros(0)
+    seg_len = geo.length_m[idx[own_all]]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f_all = np.where(seg_len > 0, s_all / seg_len, 0.0)
+    return own_all.astype(np.intp), np.clip(f_all, 0.0, 1.0)
+
+
+def _profile_minima(
+    feature: Feature,
+    geo: SegmentGeo,
+    idx: IXP,
+    within_m: float,
+    group_of: Callable[[IXP, F64], I64] | None = None,
+) -> tuple[IXP, F64, F64]:
+    """Closest approach to a feature with edges: (position in idx, s* in m, d* in m).
+
+    The feature's distance is sampled along the segments; the smallest sample of each
+    group (``group_of(position, fraction)`` maps samples to groups such as visits or
+    tracks, -1 to none; default: one group per segment) is refined by golden-section
+    search over the sample steps either side. Groups farther than ``within_m`` are left out.
+    """
+    cap = within_m + 2.0 * PROFILE_STEP_M + 1.0
+    owner, s_along, d = _profile_samples(feature, geo, idx, cap)
+    if owner.size == 0:
+        e = np.zeros(0)
+        return np.zeros(0, dtype=np.intp), e, e.copy()
+    length_all = geo.length_m[idx[owner]]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f_all = np.where(length_all > 0, s_along / length_all, 0.0)
+    group = owner.astype(np.int64) if group_of is None else group_of(owner, f_all)
+    ok = (group >= 0) & (d <= within_m + PROFILE_STEP_M)
+    cand = np.flatnonzero(ok)
+    o = cand[np.lexsort((d[cand], group[cand]))]
+    first = np.ones(o.size, dtype=bool)
+    first[1:] = group[o][1:] != group[o][:-1]
+    keep = o[first]
+    own = owner[keep]
+    length = geo.length_m[idx[own]]
+    lo = np.maximum(s_along[keep] - PROFILE_STEP_M, 0.0)
+    hi = np.minimum(s_along[keep] + PROFILE_STEP_M, length)
+
+    def dist_at(s: F64, k: IXP) -> F64:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            f = np.where(length[k] > 0, s / length[k], 0.0)
+        lon, lat = geo.point(idx[own[k]], f)
+        return feature.distance(lon, lat, cap)
+
+    s_star, d_star = golden_min(dist_at, lo, hi, iters=40)
+    good = d_star <= within_m
+    return own[good].astype(np.intp), s_star[good], d_star[good]
+
+
+def _segment_minima(
+    feature: Feature,
+    geo: SegmentGeo,
+    idx: IXP,
+    within_m: float,
+    group_of: Callable[[IXP, F64], I64] | None = None,
+) -> tuple[IXP, F64, F64]:
+    """Closest approach of segments to a feature, rows (position in idx, s*, d*): for a
+    feature of points one row per nearby (segment, point); otherwise one per group (see
+    :func:`_profile_minima`)."""
+    if feature.has_edges:
+        return _profile_minima(feature, geo, idx, within_m, group_of)
+    own, _comp, s_star, d_star = _closest_to_feature(feature, geo, idx, within_m)
+    return own, s_star, d_star
 
 
 def _closest_to_feature(
@@ -1094,7 +1249,12 @@ def _visit_closest(
             keep = seg_in[c_loc]
             seg_local, s_star, d_star = c_loc[keep], s_star[keep], d_star[keep]
         else:
-            own, _comp, s_star, d_star = _closest_to_feature(feature, geo, loc, margin_m)
+
+            def visit_of(pos: IXP, f: F64) -> I64:
+                g = cidx[loc[pos]].astype(np.int64)
+                return _assign(segs.track[g], _time_at(fixes, segs, g, f), tv, t0v, t1v)
+
+            own, s_star, d_star = _segment_minima(feature, geo, loc, margin_m, visit_of)
             seg_local = loc[own]
         if seg_local.size:
             length = geo.length_m[seg_local]
@@ -1237,7 +1397,11 @@ def _near_rows(
     clon: list[F64] = []
     clat: list[F64] = []
     if loc.size:
-        own, _comp, s_star, d_star = _closest_to_feature(feature, geo, loc, near_m)
+
+        def track_of(pos: IXP, f: F64) -> I64:
+            return segs.track[cidx[loc[pos]]].astype(np.int64)
+
+        own, s_star, d_star = _segment_minima(feature, geo, loc, near_m, track_of)
         if own.size:
             length = geo.length_m[loc[own]]
             with np.errstate(invalid="ignore", divide="ignore"):
