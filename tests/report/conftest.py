@@ -1,0 +1,54 @@
+"""Fixtures for report tests: the demo analysis (run once) and Debian's Chromium."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import patrolwatch as pw
+
+INCIDENT = (
+    Path(__file__).resolve().parents[2]
+    / "src"
+    / "patrolwatch"
+    / "data"
+    / "incidents"
+    / "2019-07-23-sea-of-japan"
+)
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> pw.Analysis:
+    """The bundled incident analysed once, as `make demo` does."""
+    out = tmp_path_factory.mktemp("demo")
+    return pw.analyze(
+        INCIDENT / "tracks.csv",
+        zones=INCIDENT / "zones.geojson",
+        out=out,
+        title="23 July 2019, Sea of Japan",
+    )
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Debian Chromium driven by Playwright (no browser download)."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (/usr/bin/chromium); CI installs it")
+    from playwright.sync_api import sync_playwright  # a dev dependency: missing is a failure
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
