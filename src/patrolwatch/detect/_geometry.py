@@ -154,41 +154,81 @@ def pad_box_deg(lat_lo: F64, lat_hi: F64, margin_m: F64 | float) -> tuple[F64, F
     return np.asarray(dlon, dtype=np.float64), np.asarray(dlat, dtype=np.float64)
 
 
-@dataclass
 class SegmentGeo:
-    """Geodesic parameters of track segments (one element per segment).
+    """Geodesic parameters of track segments (one element per segment), solved lazily.
 
     A vehicle moves from fix ``a`` to fix ``b`` along the geodesic at constant speed: at
-    fraction ``f`` of the time it is ``f * length_m`` along it.
+    fraction ``f`` of the time it is ``f * length`` along it. The inverse problem (azimuth
+    and length) is solved only for the segments that need it, once each.
     """
 
-    lon_a: F64
-    lat_a: F64
-    lon_b: F64
-    lat_b: F64
-    az_deg: F64
-    length_m: F64
+    def __init__(self, lon_a: F64, lat_a: F64, lon_b: F64, lat_b: F64) -> None:
+        self.lon_a = lon_a
+        self.lat_a = lat_a
+        self.lon_b = lon_b
+        self.lat_b = lat_b
+        n = lon_a.shape[0]
+        self._az = np.full(n, np.nan)
+        self._len = np.full(n, np.nan)
 
     @classmethod
     def build(cls, lon_a: F64, lat_a: F64, lon_b: F64, lat_b: F64) -> SegmentGeo:
-        """Solve the inverse problem for every segment."""
-        az, length = inv(lon_a, lat_a, lon_b, lat_b)
-        return cls(lon_a, lat_a, lon_b, lat_b, az, length)
+        """Segments from their end fixes (nothing is solved yet)."""
+        return cls(lon_a, lat_a, lon_b, lat_b)
+
+    def _ensure(self, idx: IXP | I64) -> None:
+        idx = np.asarray(idx, dtype=np.intp)
+        if idx.size == 0:
+            return
+        miss = idx[np.isnan(self._len[idx])]
+        if miss.size:
+            miss = np.unique(miss)
+            az, length = inv(self.lon_a[miss], self.lat_a[miss], self.lon_b[miss], self.lat_b[miss])
+            self._az[miss] = az
+            self._len[miss] = length
+
+    def length(self, idx: IXP | I64) -> F64:
+        """Geodesic length (m) of segments ``idx``."""
+        self._ensure(idx)
+        return self._len[idx]
+
+    def azimuth(self, idx: IXP | I64) -> F64:
+        """Azimuth (degrees) at fix ``a`` of segments ``idx``."""
+        self._ensure(idx)
+        return self._az[idx]
+
+    @property
+    def length_m(self) -> F64:
+        """Geodesic lengths (m) of all segments (solves every segment)."""
+        self._ensure(np.arange(self.lon_a.shape[0]))
+        return self._len
+
+    @property
+    def az_deg(self) -> F64:
+        """Azimuths (degrees) of all segments (solves every segment)."""
+        self._ensure(np.arange(self.lon_a.shape[0]))
+        return self._az
 
     def take(self, idx: IXP | I64) -> SegmentGeo:
-        """The subset of segments ``idx``."""
-        return SegmentGeo(
-            self.lon_a[idx],
-            self.lat_a[idx],
-            self.lon_b[idx],
-            self.lat_b[idx],
-            self.az_deg[idx],
-            self.length_m[idx],
+        """The subset of segments ``idx`` (already solved ones stay solved)."""
+        sub = SegmentGeo(self.lon_a[idx], self.lat_a[idx], self.lon_b[idx], self.lat_b[idx])
+        sub._az = self._az[idx].copy()
+        sub._len = self._len[idx].copy()
+        return sub
+
+    def approx_length(self, idx: IXP | I64) -> F64:
+        """Planar estimate of the length (m), for margins only (within ~1 % below 1000 km)."""
+        dlon = wrap180(self.lon_b[idx] - self.lon_a[idx])
+        lat_m = 0.5 * (self.lat_a[idx] + self.lat_b[idx])
+        return np.asarray(
+            np.hypot(dlon * m_per_deg_lon(lat_m), (self.lat_b[idx] - self.lat_a[idx]) * 111_320.0),
+            dtype=np.float64,
         )
 
     def point(self, idx: IXP | I64, f: F64) -> tuple[F64, F64]:
         """Position at fraction ``f`` in [0, 1] of segments ``idx`` (exact fixes at 0 and 1)."""
-        lon, lat = fwd(self.lon_a[idx], self.lat_a[idx], self.az_deg[idx], f * self.length_m[idx])
+        self._ensure(idx)
+        lon, lat = fwd(self.lon_a[idx], self.lat_a[idx], self._az[idx], f * self._len[idx])
         at_a = f <= 0.0
         at_b = f >= 1.0
         lon = np.where(at_a, self.lon_a[idx], np.where(at_b, self.lon_b[idx], lon))
@@ -477,7 +517,8 @@ def segment_boxes(seg: SegmentGeo, frame: Frame) -> tuple[F64, F64, F64, F64]:
     lat_lo = np.minimum(seg.lat_a, seg.lat_b)
     lat_hi = np.maximum(seg.lat_a, seg.lat_b)
     worst = np.minimum(np.maximum(np.abs(lat_lo), np.abs(lat_hi)), 89.9)
-    bulge_m = 2.0 * seg.length_m**2 * (np.tan(np.radians(worst)) + 0.05) / (8.0 * 6_356_752.0) + 1.0
+    length = seg.approx_length(np.arange(seg.lon_a.shape[0])) * 1.05 + 10.0
+    bulge_m = 2.0 * length**2 * (np.tan(np.radians(worst)) + 0.05) / (8.0 * 6_356_752.0) + 1.0
     dlon, dlat = pad_box_deg(lat_lo, lat_hi, bulge_m)
     return (
         np.minimum(ax, bx) - dlon,

@@ -7,6 +7,7 @@ of iterations, so there is no Python loop over rows; the loop is over iterations
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -118,3 +119,86 @@ def bisect_root(
         fa = np.where(same, fm, fa)
         b = np.where(same, b, m)
     return 0.5 * (a + b)
+
+
+def chord_edge_distance_m(
+    x0: F64,
+    y0: F64,
+    x1: F64,
+    y1: F64,
+    ex0: F64,
+    ey0: F64,
+    ex1: F64,
+    ey1: F64,
+    *,
+    chunk: int = 2_000_000,
+) -> F64:
+    """Smallest planar distance (m) from each chord to any edge, in a local equirectangular
+    metric at the chord's mean latitude (0 where they intersect).
+
+    Chords are (x0, y0)-(x1, y1) and edges (ex0, ey0)-(ex1, ey1), longitudes in one frame,
+    degrees. Memory is bounded by working on chunks of ``chunk`` chord-edge pairs.
+    """
+    n = x0.shape[0]
+    e = ex0.shape[0]
+    out = np.full(n, np.inf)
+    if n == 0 or e == 0:
+        return out
+    ky = 110_574.0
+    step = max(1, chunk // e)
+    for s in range(0, n, step):  # chunks of chords bound the memory, not a per-row loop
+        sl = slice(s, s + step)
+        kx = np.maximum(111_320.0 * np.cos(np.radians(0.5 * (y0[sl] + y1[sl]))), 1.0)[:, None]
+        ox, oy = x0[sl][:, None], y0[sl][:, None]
+        ax, ay = (x0[sl][:, None] - ox) * kx, (y0[sl][:, None] - oy) * ky
+        bx, by = (x1[sl][:, None] - ox) * kx, (y1[sl][:, None] - oy) * ky
+        cx, cy = (ex0[None, :] - ox) * kx, (ey0[None, :] - oy) * ky
+        dx, dy = (ex1[None, :] - ox) * kx, (ey1[None, :] - oy) * ky
+        d = np.minimum(
+            np.minimum(_pt_seg(ax, ay, cx, cy, dx, dy), _pt_seg(bx, by, cx, cy, dx, dy)),
+            np.minimum(_pt_seg(cx, cy, ax, ay, bx, by), _pt_seg(dx, dy, ax, ay, bx, by)),
+        )
+        d = np.where(_crosses(ax, ay, bx, by, cx, cy, dx, dy), 0.0, d)
+        out[sl] = d.min(axis=1)
+    return out
+
+
+def _pt_seg(px: F64, py: F64, ax: F64, ay: F64, bx: F64, by: F64) -> F64:
+    ex, ey = bx - ax, by - ay
+    with np.errstate(invalid="ignore", divide="ignore"):
+        u = np.clip(((px - ax) * ex + (py - ay) * ey) / (ex * ex + ey * ey), 0.0, 1.0)
+    u = np.where(np.isfinite(u), u, 0.0)
+    return np.asarray(np.hypot(ax + u * ex - px, ay + u * ey - py), dtype=np.float64)
+
+
+def _crosses(ax: F64, ay: F64, bx: F64, by: F64, cx: F64, cy: F64, dx: F64, dy: F64) -> Any:
+    def orient(px: F64, py: F64, qx: F64, qy: F64, rx: F64, ry: F64) -> F64:
+        return np.sign((qx - px) * (ry - py) - (qy - py) * (rx - px))
+
+    o1 = orient(ax, ay, bx, by, cx, cy)
+    o2 = orient(ax, ay, bx, by, dx, dy)
+    o3 = orient(cx, cy, dx, dy, ax, ay)
+    o4 = orient(cx, cy, dx, dy, bx, by)
+    return (o1 * o2 <= 0) & (o3 * o4 <= 0)
+
+
+def point_chord_distance_m(
+    qx: F64, qy: F64, x0: F64, y0: F64, x1: F64, y1: F64
+) -> tuple[F64, F64, F64, F64]:
+    """Planar estimates (local equirectangular at the point) from points Q to chords of the
+    same index: (distance to the chord, foot parameter in [0, 1], distance to end 0, to end 1),
+    metres."""
+    ky = 110_574.0
+    kx = np.maximum(111_320.0 * np.cos(np.radians(qy)), 1.0)
+    ax, ay = (x0 - qx) * kx, (y0 - qy) * ky
+    bx, by = (x1 - qx) * kx, (y1 - qy) * ky
+    ex, ey = bx - ax, by - ay
+    with np.errstate(invalid="ignore", divide="ignore"):
+        u = np.clip(-(ax * ex + ay * ey) / (ex * ex + ey * ey), 0.0, 1.0)
+    u = np.where(np.isfinite(u), u, 0.0)
+    return (
+        np.asarray(np.hypot(ax + u * ex, ay + u * ey), dtype=np.float64),
+        np.asarray(u, dtype=np.float64),
+        np.asarray(np.hypot(ax, ay), dtype=np.float64),
+        np.asarray(np.hypot(bx, by), dtype=np.float64),
+    )

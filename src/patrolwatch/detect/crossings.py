@@ -41,7 +41,7 @@ from ..core.tracks import Tracks
 from ..core.zones import Zone, Zones
 from ..errors import ConfigError
 from ._geometry import Feature, Frame, SegmentGeo, edges_of, pad_box_deg, segment_boxes
-from ._kernels import bisect_root, golden_min
+from ._kernels import bisect_root, chord_edge_distance_m, golden_min
 
 __all__ = ["CHORD_TOLERANCE_M", "crossings"]
 
@@ -59,6 +59,10 @@ REFINE_ITERS = 60
 
 POSSIBLE_SAMPLE_M = 500.0
 """Spacing (m) of the zone-boundary points tested for ``possible`` entries."""
+
+DENSE_EDGES_MAX = 256
+"""Polygon zones with at most this many edges are tested against every candidate segment
+directly; larger ones go through an R-tree of edge boxes."""
 
 PROFILE_STEP_M = 1000.0
 """Sampling step (m) along segments for buffer zones around lines and polygons."""
@@ -211,9 +215,20 @@ class _PolygonModel(_ZoneModel):
     def roots(self, geo: SegmentGeo, idx: IXP) -> tuple[IXP, F64]:
         if idx.size == 0 or self.ax.size == 0:
             return np.zeros(0, dtype=np.intp), np.zeros(0)
-        # 0. only segments whose (bulge-padded) box meets an edge's box can cross an edge
-        bx0, by0, bx1, by1 = segment_boxes(geo.take(idx), self.frame)
-        near_edge = np.unique(self.edge_tree.query(shapely.box(bx0, by0, bx1, by1))[0])
+        # 0. only segments whose chord passes within the geodesic's bulge of an edge can
+        # cross it: a dense planar test for zones of few edges, an R-tree for many
+        if self.ax.size <= DENSE_EDGES_MAX:
+            x0 = self.frame(geo.lon_a[idx])
+            x1 = x0 + wrap180(geo.lon_b[idx] - geo.lon_a[idx])
+            y0, y1 = geo.lat_a[idx], geo.lat_b[idx]
+            d = chord_edge_distance_m(x0, y0, x1, y1, self.ax, self.ay, self.bx, self.by)
+            length = geo.approx_length(idx) * 1.05 + 10.0
+            worst = np.minimum(np.maximum(np.abs(y0), np.abs(y1)), 89.9)
+            bulge = 2.0 * length**2 * (np.tan(np.radians(worst)) + 0.05) / (8 * 6_356_752.0)
+            near_edge = np.flatnonzero(d <= 1.05 * bulge + 1.0)
+        else:
+            bx0, by0, bx1, by1 = segment_boxes(geo.take(idx), self.frame)
+            near_edge = np.unique(self.edge_tree.query(shapely.box(bx0, by0, bx1, by1))[0])
         if near_edge.size == 0:
             return np.zeros(0, dtype=np.intp), np.zeros(0)
         own_sub, f_sub = self._roots_near_edges(geo, idx[near_edge])
@@ -281,22 +296,28 @@ class _PolygonModel(_ZoneModel):
         ok = np.sign(s_lo) * np.sign(s_hi) <= 0
         a, b, fa, fb = lo.copy(), hi.copy(), s_lo.copy(), s_hi.copy()
         side = np.zeros(f.size)
+        # each crossing stops on its own, so that its value never depends on the others
+        done = ~ok | (fa == 0) | (fb == 0)
         for _ in range(REFINE_ITERS):
-            with np.errstate(divide="ignore", invalid="ignore"):
-                c = np.where(fb != fa, (a * fb - b * fa) / (fb - fa), 0.5 * (a + b))
-            c = np.clip(np.where(np.isfinite(c), c, 0.5 * (a + b)), a, b)
-            fc = self._side(geo, idx, own, ax, e, c)
-            left = np.sign(fc) == np.sign(fa)
-            # Illinois modification halves the retained end's value
-            fb = np.where(left & (side == 1), fb / 2, fb)
-            fa = np.where(~left & (side == -1), fa / 2, fa)
-            a = np.where(left, c, a)
-            fa = np.where(left, fc, fa)
-            b = np.where(left, b, c)
-            fb = np.where(left, fb, fc)
-            side = np.where(left, 1, -1)
-            if np.all((b - a) <= 1e-15) or np.all(fc == 0):
+            act = np.flatnonzero(~done)
+            if act.size == 0:
                 break
+            aa, bb, ffa, ffb = a[act], b[act], fa[act], fb[act]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                c = np.where(ffb != ffa, (aa * ffb - bb * ffa) / (ffb - ffa), 0.5 * (aa + bb))
+            c = np.clip(np.where(np.isfinite(c), c, 0.5 * (aa + bb)), aa, bb)
+            fc = self._side(geo, idx, own[act], ax, e[act], c)
+            left = np.sign(fc) == np.sign(ffa)
+            sd = side[act]
+            # Illinois modification halves the retained end's value
+            ffb = np.where(left & (sd == 1), ffb / 2, ffb)
+            ffa = np.where(~left & (sd == -1), ffa / 2, ffa)
+            a[act] = np.where(left, c, aa)
+            fa[act] = np.where(left, fc, ffa)
+            b[act] = np.where(left, bb, c)
+            fb[act] = np.where(left, ffb, fc)
+            side[act] = np.where(left, 1, -1)
+            done[act] = ((b[act] - a[act]) <= 1e-15) | (fc == 0)
         refined = np.where(np.abs(fa) < np.abs(fb), a, b)
         return np.where(ok, refined, f)
 
@@ -342,7 +363,7 @@ class _BufferModel(_ZoneModel):
         own, comp, s_star, d_star = own[hit], comp[hit], s_star[hit], d_star[hit]
         out_own: list[IXP] = []
         out_f: list[F64] = []
-        length = geo.length_m[idx[own]]
+        length = geo.length(idx[own])
         with np.errstate(invalid="ignore", divide="ignore"):
             f_star = np.where(length > 0, s_star / length, 0.0)
         out_own.append(own)
@@ -382,7 +403,7 @@ def _profile_samples(
     Returns (position in idx, distance along the segment in m, distance to the feature in
     m capped at ``cap_m``), ordered by segment then distance along it, both ends included.
     """
-    length = geo.length_m[idx]
+    length = geo.length(idx)
     n = np.clip(np.ceil(length / PROFILE_STEP_M), 1, 1_000_000).astype(np.int64)
     owner = np.repeat(np.arange(idx.size), n + 1)
     k = np.arange(owner.size) - np.repeat(np.cumsum(n + 1) - (n + 1), n + 1)
@@ -404,7 +425,7 @@ def _profile_roots(feature: Feature, geo: SegmentGeo, idx: IXP, r_m: float) -> t
     the shape of the feature.
     """
     cap = r_m + 2.0 * PROFILE_STEP_M + 1.0
-    length = geo.length_m[idx]
+    length = geo.length(idx)
     n = np.clip(np.ceil(length / PROFILE_STEP_M), 1, 1_000_000).astype(np.int64)
     owner = np.repeat(np.arange(idx.size), n + 1)
     k = np.arange(owner.size) - np.repeat(np.cumsum(n + 1) - (n + 1), n + 1)
@@ -434,7 +455,7 @@ def _profile_roots(feature: Feature, geo: SegmentGeo, idx: IXP, r_m: float) -> t
         j = np.arange(1, 8)
         w_own = np.repeat(own[work], 7)
         w_s = (lo_s[work][:, None] + h[work][:, None] * j[None, :] / 8.0).ravel()
-        seg_len = geo.length_m[idx[w_own]]
+        seg_len = geo.length(idx[w_own])
         with np.errstate(invalid="ignore", divide="ignore"):
             wf = np.where(seg_len > 0, w_s / seg_len, 0.0)
         wlon, wlat = geo.point(idx[w_own], wf)
@@ -450,7 +471,7 @@ def _profile_roots(feature: Feature, geo: SegmentGeo, idx: IXP, r_m: float) -> t
         lo_e, hi_e = all_e[:, :-1].ravel(), all_e[:, 1:].ravel()
     own_all = np.concatenate(out_own) if out_own else np.zeros(0, dtype=np.int64)
     s_all = np.concatenate(out_s) if out_s else np.zeros(0)
-    seg_len = geo.length_m[idx[own_all]]
+    seg_len = geo.length(idx[own_all])
     with np.errstate(invalid="ignore", divide="ignore"):
         f_all = np.where(seg_len > 0, s_all / seg_len, 0.0)
     return own_all.astype(np.intp), np.clip(f_all, 0.0, 1.0)
@@ -475,7 +496,7 @@ def _profile_minima(
     if owner.size == 0:
         e = np.zeros(0)
         return np.zeros(0, dtype=np.intp), e, e.copy()
-    length_all = geo.length_m[idx[owner]]
+    length_all = geo.length(idx[owner])
     with np.errstate(invalid="ignore", divide="ignore"):
         f_all = np.where(length_all > 0, s_along / length_all, 0.0)
     group = owner.astype(np.int64) if group_of is None else group_of(owner, f_all)
@@ -486,7 +507,7 @@ def _profile_minima(
     first[1:] = group[o][1:] != group[o][:-1]
     keep = o[first]
     own = owner[keep]
-    length = geo.length_m[idx[own]]
+    length = geo.length(idx[own])
     lo = np.maximum(s_along[keep] - PROFILE_STEP_M, 0.0)
     hi = np.minimum(s_along[keep] + PROFILE_STEP_M, length)
 
@@ -531,7 +552,7 @@ def _closest_to_feature(
     if own.size == 0:
         e = np.zeros(0)
         return own, comp, e, e.copy()
-    length = sub.length_m[own]
+    length = sub.length(own)
 
     def d_along(s: F64, k: IXP) -> F64:
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -1257,7 +1278,7 @@ def _visit_closest(
             own, s_star, d_star = _segment_minima(feature, geo, loc, margin_m, visit_of)
             seg_local = loc[own]
         if seg_local.size:
-            length = geo.length_m[seg_local]
+            length = geo.length(seg_local)
             with np.errstate(invalid="ignore", divide="ignore"):
                 f = np.where(length > 0, s_star / length, 0.0)
             g = cidx[seg_local]
@@ -1403,7 +1424,7 @@ def _near_rows(
 
         own, s_star, d_star = _segment_minima(feature, geo, loc, near_m, track_of)
         if own.size:
-            length = geo.length_m[loc[own]]
+            length = geo.length(loc[own])
             with np.errstate(invalid="ignore", divide="ignore"):
                 f = np.where(length > 0, s_star / length, 0.0)
             g = cidx[loc[own]].astype(np.int64)
