@@ -41,7 +41,7 @@ from ..core.tracks import Tracks
 from ..core.zones import Zone, Zones
 from ..errors import ConfigError
 from ._geometry import Feature, Frame, SegmentGeo, edges_of, pad_box_deg, segment_boxes
-from ._kernels import bisect_root, chord_edge_distance_m, golden_min
+from ._kernels import bisect_root, chord_edge_distance_m, golden_min, point_chord_distance_m
 
 __all__ = ["CHORD_TOLERANCE_M", "crossings"]
 
@@ -59,6 +59,10 @@ REFINE_ITERS = 60
 
 POSSIBLE_SAMPLE_M = 500.0
 """Spacing (m) of the zone-boundary points tested for ``possible`` entries."""
+
+DENSE_POINTS_MAX = 64
+"""Buffer zones around at most this many points are pre-screened with planar estimates
+for every candidate segment; the crossings themselves are always solved exactly."""
 
 DENSE_EDGES_MAX = 256
 """Polygon zones with at most this many edges are tested against every candidate segment
@@ -339,7 +343,8 @@ class _BufferModel(_ZoneModel):
         self.tight_bounds = self.bounds
         self.search_m = search_m
         # closest approaches of candidate segments to components, kept for the visits
-        self.closest: tuple[IXP, IXP, F64, F64] | None = None
+        # (segment, component, s*, d*, error bound of d*; 0 where exact)
+        self.closest: tuple[IXP, IXP, F64, F64, F64] | None = None
 
     def margin_m(self) -> float:
         return self.r
@@ -356,9 +361,25 @@ class _BufferModel(_ZoneModel):
             return np.zeros(0, dtype=np.intp), np.zeros(0)
         if self.feature.has_edges:
             return _profile_roots(self.feature, geo, idx, self.r)
-        close = _closest_to_feature(self.feature, geo, idx, self.r)
-        self.closest = (idx[close[0]], close[1], close[2], close[3])
-        own, comp, s_star, d_star = close
+        if self.feature.n_points <= DENSE_POINTS_MAX:
+            # planar estimates decide most pairs: a segment whose ends are both surely
+            # inside a point's circle stays inside it (the disk is convex) and one that
+            # surely stays outside has no crossing; only the rest is solved exactly
+            own, comp, amin, err, d0, d1 = _approx_point_pairs(self.feature, geo, idx, self.r)
+            inside_both = (d0 + err < self.r) & (d1 + err < self.r)
+            exact = ~inside_both
+            s_star = np.zeros(own.size)
+            d_star = amin.copy()
+            ex = np.flatnonzero(exact)
+            s_star[ex], d_star[ex] = _closest_pairs(self.feature, geo, idx[own[ex]], comp[ex])
+            err = np.where(exact, 0.0, err)
+            self.closest = (idx[own], comp, s_star, d_star, err)
+            keep = exact
+            own, comp, s_star, d_star = own[keep], comp[keep], s_star[keep], d_star[keep]
+        else:
+            close = _closest_to_feature(self.feature, geo, idx, self.r)
+            own, comp, s_star, d_star = close
+            self.closest = (idx[own], comp, s_star, d_star, np.zeros(own.size))
         hit = d_star <= self.r
         own, comp, s_star, d_star = own[hit], comp[hit], s_star[hit], d_star[hit]
         out_own: list[IXP] = []
@@ -549,22 +570,69 @@ def _closest_to_feature(
     sub = geo.take(idx)
     minx, miny, maxx, maxy = segment_boxes(sub, feature.frame)
     own, comp = feature.pairs_boxes(minx, miny, maxx, maxy, margin_m)
-    if own.size == 0:
+    s_star, d_star = _closest_pairs(feature, geo, idx[own], comp)
+    return own, comp, s_star, d_star
+
+
+def _closest_pairs(feature: Feature, geo: SegmentGeo, seg: IXP, comp: IXP) -> tuple[F64, F64]:
+    """Exact closest approach of segments ``seg`` to components ``comp`` (same index):
+    (distance along the segment s* in m, geodesic distance d* in m), golden-section."""
+    if seg.size == 0:
         e = np.zeros(0)
-        return own, comp, e, e.copy()
-    length = sub.length(own)
+        return e, e.copy()
+    length = geo.length(seg)
 
     def d_along(s: F64, k: IXP) -> F64:
         with np.errstate(invalid="ignore", divide="ignore"):
             f = np.where(length[k] > 0, s / length[k], 0.0)
-        lon, lat = sub.point(own[k], f)
+        lon, lat = geo.point(seg[k], f)
         d, _, _ = feature.component_distance(lon, lat, comp[k])
         return d
 
-    s_star, d_star = golden_min(d_along, np.zeros(own.size), length.copy())
+    s_star, d_star = golden_min(d_along, np.zeros(seg.size), length.copy())
     # a minimum within 1 mm of a fix is at the fix
     s_star = np.where(s_star < 1e-3, 0.0, np.where(length - s_star < 1e-3, length, s_star))
-    return own, comp, s_star, d_star
+    return s_star, d_star
+
+
+def _approx_point_pairs(
+    feature: Feature, geo: SegmentGeo, idx: IXP, within_m: float
+) -> tuple[IXP, IXP, F64, F64, F64, F64]:
+    """Planar estimates for every (segment, point component) pair that may come within
+    ``within_m``: (position in idx, component, estimated closest distance, its error bound,
+    estimated distance of each end from the point ... as (d_end0, d_end1)).
+
+    The error bound covers the local planar metric (1 % of the distance + 50 m) and the
+    geodesic's departure from the lon/lat chord.
+    """
+    x0 = feature.frame(geo.lon_a[idx])
+    x1 = x0 + wrap180(geo.lon_b[idx] - geo.lon_a[idx])
+    y0, y1 = geo.lat_a[idx], geo.lat_b[idx]
+    length = geo.approx_length(idx) * 1.05 + 10.0
+    worst = np.minimum(np.maximum(np.abs(y0), np.abs(y1)), 89.9)
+    bulge = 2.0 * length**2 * (np.tan(np.radians(worst)) + 0.05) / (8 * 6_356_752.0)
+    owns, comps, dmins, errs, d0s, d1s = [], [], [], [], [], []
+    for c in range(feature.n_points):  # few point components: vectorized over segments
+        qx = np.full(idx.size, feature.px[c])
+        qy = np.full(idx.size, feature.py[c])
+        dmin, _u, d0, d1 = point_chord_distance_m(qx, qy, x0, y0, x1, y1)
+        err = 0.01 * np.maximum(d0, d1) + bulge + 50.0
+        ok = np.flatnonzero(dmin - err <= within_m)
+        owns.append(ok)
+        comps.append(np.full(ok.size, c, dtype=np.intp))
+        dmins.append(dmin[ok])
+        errs.append(err[ok])
+        d0s.append(d0[ok])
+        d1s.append(d1[ok])
+    cat = np.concatenate
+    return (
+        cat(owns).astype(np.intp),
+        cat(comps).astype(np.intp),
+        cat(dmins),
+        cat(errs),
+        cat(d0s),
+        cat(d1s),
+    )
 
 
 # =============================================================================== detector
@@ -1241,7 +1309,7 @@ def _visit_closest(
     out_lon: F64,
     out_lat: F64,
     margin_m: float,
-    cache: tuple[IXP, IXP, F64, F64] | None = None,
+    cache: tuple[IXP, IXP, F64, F64, F64] | None = None,
 ) -> None:
     """Closest approach to ``feature`` within each visit, in place (components farther
     than ``margin_m`` from a segment's box are not considered)."""
@@ -1265,10 +1333,33 @@ def _visit_closest(
     loc = np.flatnonzero(seg_in).astype(np.intp)
     if loc.size:
         if cache is not None:
-            # the zone's own closest approaches, computed with its crossings
-            c_loc, _comp, s_star, d_star = cache
-            keep = seg_in[c_loc]
-            seg_local, s_star, d_star = c_loc[keep], s_star[keep], d_star[keep]
+            # the zone's own closest approaches, computed with its crossings; estimates
+            # (error > 0) that could still be a visit's closest are solved exactly here
+            c_loc, c_comp, s_star, d_star, c_err = cache
+            keep = np.flatnonzero(seg_in[c_loc])
+            c_loc, c_comp, s_star, d_star, c_err = (
+                c_loc[keep],
+                c_comp[keep],
+                s_star[keep],
+                d_star[keep],
+                c_err[keep],
+            )
+            g0 = cidx[c_loc].astype(np.int64)
+            mid_t = (fixes.t_ns[segs.a[g0]] // 2) + (fixes.t_ns[segs.b[g0]] // 2)
+            vis = _assign(segs.track[g0], mid_t, tv, t0v, t1v)
+            upper = np.full(max(int(tv.size), 1), np.inf)
+            ok_v = vis >= 0
+            np.minimum.at(upper, vis[ok_v], (d_star + c_err)[ok_v])
+            solve = np.flatnonzero(
+                ok_v & (c_err > 0) & (d_star - c_err <= upper[np.maximum(vis, 0)])
+            )
+            if solve.size:
+                s_star[solve], d_star[solve] = _closest_pairs(
+                    feature, geo, c_loc[solve], c_comp[solve]
+                )
+            exact_rows = c_err == 0
+            exact_rows[solve] = True
+            seg_local, s_star, d_star = c_loc[exact_rows], s_star[exact_rows], d_star[exact_rows]
         else:
 
             def visit_of(pos: IXP, f: F64) -> I64:
