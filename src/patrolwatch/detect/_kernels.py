@@ -180,7 +180,15 @@ def _crosses(ax: F64, ay: F64, bx: F64, by: F64, cx: F64, cy: F64, dx: F64, dy: 
     o2 = orient(ax, ay, bx, by, dx, dy)
     o3 = orient(cx, cy, dx, dy, ax, ay)
     o4 = orient(cx, cy, dx, dy, bx, by)
-    return (o1 * o2 <= 0) & (o3 * o4 <= 0)
+    # collinear (or degenerate) pairs meet only where their boxes overlap
+    collinear = (o1 == 0) & (o2 == 0) & (o3 == 0) & (o4 == 0)
+    boxes_meet = (
+        (np.maximum(ax, bx) >= np.minimum(cx, dx))
+        & (np.maximum(cx, dx) >= np.minimum(ax, bx))
+        & (np.maximum(ay, by) >= np.minimum(cy, dy))
+        & (np.maximum(cy, dy) >= np.minimum(ay, by))
+    )
+    return (o1 * o2 <= 0) & (o3 * o4 <= 0) & (~collinear | boxes_meet)
 
 
 def point_chord_distance_m(
