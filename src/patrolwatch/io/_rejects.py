@@ -33,6 +33,21 @@ REJECT_REASONS: dict[str, str] = {
     "implied_speed": "reaching this fix from the previous one needs more than --max-speed",
     "bad_value": "a numeric field could not be parsed",
     "bad_row": "the row could not be split into the header's columns",
+    # track formats other than tables (patrolwatch.io.ais_nmea, adsb, gpx, kml, _clean)
+    "blank": "an empty line",
+    "comment": "a comment line (starting with #)",
+    "not_ais": "not an AIS sentence (other NMEA, or text that is not NMEA)",
+    "bad_checksum": "the NMEA checksum is wrong or missing",
+    "bad_sentence": "an AIS sentence with wrong fields (e.g. fragment count 0)",
+    "bad_tag_block": "the NMEA 4.10 tag block is malformed or fails its checksum",
+    "missing_fragment": "a fragment of a multi-sentence AIS message whose companions are missing",
+    "empty_payload": "an AIS sentence without payload",
+    "bad_payload": "the AIS payload has characters outside the 6-bit alphabet or is too short",
+    "unsupported_type": "a message or element that carries no vehicle position (AIS base "
+    "station, GPX waypoint, ...)",
+    "no_time": "no time: no tag block, receiver time or wrapper, and no --date",
+    "unmatched_wrapper": "a Gatehouse $PGHP time wrapper not followed by the sentence it names",
+    "shared_id": "an id used by two vehicles at once (alternating far-apart positions)",
 }
 """Reason codes and what they mean."""
 

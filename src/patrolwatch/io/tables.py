@@ -1078,6 +1078,7 @@ def read_table_tracks(
     assume_tz: str | None = None,
     max_speed_mps: float | None = None,
     strict: bool = False,
+    contents: Sequence[bytes] | None = None,
 ) -> TrackRead:
     """Read position reports from CSV or Parquet files into tracks, accounting for every row.
 
@@ -1104,6 +1105,10 @@ def read_table_tracks(
         ``implied_speed``. None (default) disables the check.
     strict : bool
         Raise the first rejected row (by file, line) instead of returning it.
+    contents : sequence of bytes, optional
+        The files' content, already read (and decompressed), one per path; ``paths`` then
+        only name them. Used by :mod:`patrolwatch.io.dispatch` for ``.bz2``, ``.zst`` and
+        ``.zip`` inputs.
 
     Returns
     -------
@@ -1173,8 +1178,8 @@ def read_table_tracks(
         raise ConfigError(f"max_speed_mps must be a positive number of m/s, not {max_speed_mps}")
 
     sources: list[_Source] = []
-    for path in path_list:
-        data, gz = _read_bytes(path)
+    for k, path in enumerate(path_list):
+        data, gz = (contents[k], False) if contents is not None else _read_bytes(path)
         is_parquet = data[:4] == _PARQUET_MAGIC
         if format == "parquet" or (format == "auto" and is_parquet):
             if not is_parquet:
