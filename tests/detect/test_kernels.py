@@ -11,12 +11,13 @@ from hypothesis import strategies as st
 
 from patrolwatch.detect._kernels import (
     bisect_root,
+    chord_edge_distance_fast_m,
     chord_edge_distance_m,
     golden_min,
     point_chord_distance_m,
 )
 
-coord = st.floats(-0.5, 0.5, allow_nan=False)
+coord = st.floats(-0.5, 0.5, allow_nan=False).map(lambda v: round(v, 9))  # no subnormals
 
 
 def _metric(lat0: float) -> tuple[float, float]:
@@ -102,3 +103,29 @@ def test_bisect_root_finds_square_roots(values: list[float]) -> None:
     v = np.array(values)
     r = bisect_root(lambda x, i: x * x - v[i], np.zeros(v.size), np.full(v.size, 11.0))
     assert np.allclose(r, np.sqrt(v), rtol=1e-12)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    lat=st.floats(-60, 60),
+    chords=st.lists(st.lists(coord, min_size=4, max_size=4), min_size=1, max_size=30),
+    edges=st.lists(st.lists(coord, min_size=4, max_size=4), min_size=1, max_size=12),
+)
+def test_compiled_chord_edge_distance_equals_the_numpy_reference(
+    lat: float, chords: list[list[float]], edges: list[list[float]]
+) -> None:
+    c = np.asarray(chords)
+    e = np.asarray(edges)
+    args = (
+        c[:, 0],
+        c[:, 1] + lat,
+        c[:, 2],
+        c[:, 3] + lat,
+        e[:, 0],
+        e[:, 1] + lat,
+        e[:, 2],
+        e[:, 3] + lat,
+    )
+    np.testing.assert_allclose(
+        chord_edge_distance_fast_m(*args), chord_edge_distance_m(*args), rtol=1e-9, atol=1e-6
+    )

@@ -211,3 +211,87 @@ def point_chord_distance_m(
         np.asarray(np.hypot(ax, ay), dtype=np.float64),
         np.asarray(np.hypot(bx, by), dtype=np.float64),
     )
+
+
+try:  # numba compiles the hot loop; the NumPy version above is its reference
+    import numba as _numba
+except ImportError:  # pragma: no cover - numba is a dependency; kept for odd platforms
+    _numba = None
+
+
+def _chord_edge_distance_loop(
+    x0: F64,
+    y0: F64,
+    x1: F64,
+    y1: F64,
+    ex0: F64,
+    ey0: F64,
+    ex1: F64,
+    ey1: F64,
+) -> F64:  # pragma: no cover - compiled; tested against chord_edge_distance_m
+    n = x0.shape[0]
+    e = ex0.shape[0]
+    out = np.empty(n)
+    ky = 110_574.0
+    for i in range(n):
+        kx = max(111_320.0 * np.cos(np.radians(0.5 * (y0[i] + y1[i]))), 1.0)
+        ax, ay = 0.0, 0.0
+        bx, by = (x1[i] - x0[i]) * kx, (y1[i] - y0[i]) * ky
+        best = np.inf
+        for j in range(e):
+            cx, cy = (ex0[j] - x0[i]) * kx, (ey0[j] - y0[i]) * ky
+            dx, dy = (ex1[j] - x0[i]) * kx, (ey1[j] - y0[i]) * ky
+            o1 = np.sign((bx - ax) * (cy - ay) - (by - ay) * (cx - ax))
+            o2 = np.sign((bx - ax) * (dy - ay) - (by - ay) * (dx - ax))
+            o3 = np.sign((dx - cx) * (ay - cy) - (dy - cy) * (ax - cx))
+            o4 = np.sign((dx - cx) * (by - cy) - (dy - cy) * (bx - cx))
+            collinear = o1 == 0 and o2 == 0 and o3 == 0 and o4 == 0
+            meet = (
+                max(ax, bx) >= min(cx, dx)
+                and max(cx, dx) >= min(ax, bx)
+                and max(ay, by) >= min(cy, dy)
+                and max(cy, dy) >= min(ay, by)
+            )
+            if o1 * o2 <= 0 and o3 * o4 <= 0 and (not collinear or meet):
+                best = 0.0
+                break
+            d = min(
+                _pt_seg_1(ax, ay, cx, cy, dx, dy),
+                _pt_seg_1(bx, by, cx, cy, dx, dy),
+                _pt_seg_1(cx, cy, ax, ay, bx, by),
+                _pt_seg_1(dx, dy, ax, ay, bx, by),
+            )
+            best = min(best, d)
+        out[i] = best
+    return out
+
+
+def _pt_seg_1(
+    px: float, py: float, ax: float, ay: float, bx: float, by: float
+) -> float:  # pragma: no cover - compiled
+    ex, ey = bx - ax, by - ay
+    den = ex * ex + ey * ey
+    u = 0.0
+    if den > 0.0:
+        u = min(max(((px - ax) * ex + (py - ay) * ey) / den, 0.0), 1.0)
+    return float(np.hypot(ax + u * ex - px, ay + u * ey - py))
+
+
+if _numba is not None:
+    _pt_seg_1 = _numba.njit(cache=True, nogil=True)(_pt_seg_1)  # type: ignore[assignment]  # numba returns a dispatcher
+    _chord_edge_distance_loop = _numba.njit(cache=True, nogil=True)(  # type: ignore[assignment]  # numba returns a dispatcher
+        _chord_edge_distance_loop
+    )
+
+
+def chord_edge_distance_fast_m(
+    x0: F64, y0: F64, x1: F64, y1: F64, ex0: F64, ey0: F64, ex1: F64, ey1: F64
+) -> F64:
+    """:func:`chord_edge_distance_m` compiled with numba (same values); falls back to the
+    NumPy version where numba is missing."""
+    if _numba is None or x0.shape[0] == 0 or ex0.shape[0] == 0:
+        return chord_edge_distance_m(x0, y0, x1, y1, ex0, ey0, ex1, ey1)
+    arrays = [
+        np.ascontiguousarray(a, dtype=np.float64) for a in (x0, y0, x1, y1, ex0, ey0, ex1, ey1)
+    ]
+    return np.asarray(_chord_edge_distance_loop(*arrays), dtype=np.float64)

@@ -41,7 +41,12 @@ from ..core.tracks import Tracks
 from ..core.zones import Zone, Zones
 from ..errors import ConfigError
 from ._geometry import Feature, Frame, SegmentGeo, edges_of, pad_box_deg, segment_boxes
-from ._kernels import bisect_root, chord_edge_distance_m, golden_min, point_chord_distance_m
+from ._kernels import (
+    bisect_root,
+    chord_edge_distance_fast_m,
+    golden_min,
+    point_chord_distance_m,
+)
 
 __all__ = ["CHORD_TOLERANCE_M", "crossings"]
 
@@ -225,7 +230,7 @@ class _PolygonModel(_ZoneModel):
             x0 = self.frame(geo.lon_a[idx])
             x1 = x0 + wrap180(geo.lon_b[idx] - geo.lon_a[idx])
             y0, y1 = geo.lat_a[idx], geo.lat_b[idx]
-            d = chord_edge_distance_m(x0, y0, x1, y1, self.ax, self.ay, self.bx, self.by)
+            d = chord_edge_distance_fast_m(x0, y0, x1, y1, self.ax, self.ay, self.bx, self.by)
             length = geo.approx_length(idx) * 1.05 + 10.0
             worst = np.minimum(np.maximum(np.abs(y0), np.abs(y1)), 89.9)
             bulge = 2.0 * length**2 * (np.tan(np.radians(worst)) + 0.05) / (8 * 6_356_752.0)
