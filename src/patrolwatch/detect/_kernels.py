@@ -213,10 +213,7 @@ def point_chord_distance_m(
     )
 
 
-try:  # numba compiles the hot loop; the NumPy version above is its reference
-    import numba as _numba
-except ImportError:  # pragma: no cover - numba is a dependency; kept for odd platforms
-    _numba = None
+import numba as _numba  # noqa: E402  # compiled loops follow their NumPy references
 
 
 def _chord_edge_distance_loop(
@@ -277,19 +274,15 @@ def _pt_seg_1(
     return float(np.hypot(ax + u * ex - px, ay + u * ey - py))
 
 
-if _numba is not None:
-    _pt_seg_1 = _numba.njit(cache=True, nogil=True)(_pt_seg_1)  # type: ignore[assignment]  # numba returns a dispatcher
-    _chord_edge_distance_loop = _numba.njit(cache=True, nogil=True)(  # type: ignore[assignment]  # numba returns a dispatcher
-        _chord_edge_distance_loop
-    )
+_pt_seg_1 = _numba.njit(cache=True, nogil=True)(_pt_seg_1)
+_chord_edge_distance_loop = _numba.njit(cache=True, nogil=True)(_chord_edge_distance_loop)
 
 
 def chord_edge_distance_fast_m(
     x0: F64, y0: F64, x1: F64, y1: F64, ex0: F64, ey0: F64, ex1: F64, ey1: F64
 ) -> F64:
-    """:func:`chord_edge_distance_m` compiled with numba (same values); falls back to the
-    NumPy version where numba is missing."""
-    if _numba is None or x0.shape[0] == 0 or ex0.shape[0] == 0:
+    """:func:`chord_edge_distance_m` compiled with numba (same values)."""
+    if x0.shape[0] == 0 or ex0.shape[0] == 0:
         return chord_edge_distance_m(x0, y0, x1, y1, ex0, ey0, ex1, ey1)
     arrays = [
         np.ascontiguousarray(a, dtype=np.float64) for a in (x0, y0, x1, y1, ex0, ey0, ex1, ey1)
