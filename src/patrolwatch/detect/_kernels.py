@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numba as _numba
 import numpy as np
 import numpy.typing as npt
 
@@ -211,9 +212,6 @@ def point_chord_distance_m(
         np.asarray(np.hypot(ax, ay), dtype=np.float64),
         np.asarray(np.hypot(bx, by), dtype=np.float64),
     )
-
-
-import numba as _numba  # noqa: E402  # compiled loops follow their NumPy references
 
 
 def _chord_edge_distance_loop(
