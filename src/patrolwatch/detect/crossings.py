@@ -1350,7 +1350,8 @@ def _visit_closest(
                 c_err[keep],
             )
             g0 = cidx[c_loc].astype(np.int64)
-            mid_t = (fixes.t_ns[segs.a[g0]] // 2) + (fixes.t_ns[segs.b[g0]] // 2)
+            ta0 = fixes.t_ns[segs.a[g0]]
+            mid_t = ta0 + (fixes.t_ns[segs.b[g0]] - ta0) // 2
             vis = _assign(segs.track[g0], mid_t, tv, t0v, t1v)
             upper = np.full(max(int(tv.size), 1), np.inf)
             ok_v = vis >= 0
