@@ -22,10 +22,11 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/patrolwatch crossings $(INCIDENT)/tracks.csv --zones $(INCIDENT)/zones.geojson \
-		--near 30km --out out/events.csv
+	$(BIN)/patrolwatch analyze $(INCIDENT)/tracks.csv --zones $(INCIDENT)/zones.geojson \
+		--near 30km --out out --title "23 July 2019, Sea of Japan: joint China-Russia air patrol (reconstruction)"
 	@echo ""
-	@echo "Outputs are in out/: out/events.csv (one row per zone visit or near pass)."
+	@echo "Report: $(CURDIR)/out/report.html (open it in a browser; it works offline)"
+	@echo "Also in out/: events.csv, events.parquet, formations.csv, map.png, manifest.json, ingest_report.json"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
@@ -38,6 +39,10 @@ unit: $(STAMP)
 	$(BIN)/pytest -q
 
 test: lint typecheck unit
+
+# Peers live in their own environment (bench/.venv), created by bench/run.
+bench:
+	PYTHON="$(PYTHON)" bash bench/run $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

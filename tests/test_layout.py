@@ -22,6 +22,8 @@ ALLOWED = {
     "detect": {"core"},
     "catalog": {"core", "io"},
     "report": {"core", "detect", "io", "catalog"},
+    "serve": {"core", "detect", "io", "catalog", "report"},
+    "scale": {"core", "detect", "io", "catalog", "report"},
 }
 TOP_LEVEL_OK = {"errors", "units", "_version"}
 

@@ -18,10 +18,22 @@ Examples
 import contextlib
 
 from . import units
-from ._api import crossings, read_tracks, read_zones
+from ._api import (
+    Analysis,
+    analyze,
+    analyze_manifest,
+    crossings,
+    read_tracks,
+    read_zones,
+    write_report,
+)
+from ._version import __version__
 from .core.events import CROSSING_COLUMNS, Events
 from .core.tracks import Tracks
 from .core.zones import Zone, Zones
+from .detect.encounters import encounters, loitering
+from .detect.formations import formations
+from .detect.gaps import gaps
 from .errors import (
     ConfigError,
     InputError,
@@ -35,10 +47,9 @@ from .io._rejects import IngestReport, Rejects
 from .io.tables import TrackRead
 from .report.tables import write_events
 
-__version__ = "0.1.0"
-
 __all__ = [
     "CROSSING_COLUMNS",
+    "Analysis",
     "ConfigError",
     "Events",
     "IngestReport",
@@ -54,11 +65,18 @@ __all__ = [
     "ZoneGeometryError",
     "Zones",
     "__version__",
+    "analyze",
+    "analyze_manifest",
     "crossings",
+    "encounters",
+    "formations",
+    "gaps",
+    "loitering",
     "read_tracks",
     "read_zones",
     "units",
     "write_events",
+    "write_report",
 ]
 
 for _name in __all__:

@@ -19,6 +19,7 @@ every input still has the SHA-256 it had: the events come out identical.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
@@ -194,7 +195,7 @@ def _keyword_defaults(fn: Callable[..., Any]) -> tuple[dict[str, Any], list[str]
 
 
 def _software() -> dict[str, str]:
-    from . import __version__
+    from ._version import __version__
 
     out = {"patrolwatch": __version__, "python": platform.python_version()}
     for dist in ("numpy", "pyarrow", "pyproj", "shapely", "pandas", "matplotlib"):
@@ -246,6 +247,33 @@ def _flat_for_csv(events: Events) -> Events:
     return Events(table)
 
 
+def _runners(
+    engine: str, scheduler: Any, tr: Tracks, stack: contextlib.ExitStack
+) -> dict[str, Callable[..., Events]]:
+    """With ``engine="dask"``, the detectors that run on the cluster (by name), each
+    called like the single-machine one (tracks first) and returning its events."""
+    if engine != "dask":
+        return {}
+    from .scale import _formations, _timeparts
+    from .scale import dask as pw_dask
+
+    client = stack.enter_context(pw_dask.connect(scheduler))
+    pt = pw_dask.partition_tracks(tr, client=client)
+
+    def run(fn: Callable[..., Any]) -> Callable[..., Events]:
+        def call(_tracks: Tracks, *args: Any, **kwargs: Any) -> Events:
+            result: Events = fn(pt, *args, **kwargs).compute()
+            return result
+
+        return call
+
+    return {
+        "crossings": run(pw_dask.crossings),
+        "formations": run(_formations.formations),
+        "gaps": run(_timeparts.gaps),
+    }
+
+
 def analyze(
     tracks: PathLike | Sequence[PathLike],
     *,
@@ -263,6 +291,8 @@ def analyze(
     command: Sequence[str] | None = None,
     notes: Sequence[str] = (),
     source_names: Sequence[str] | None = None,
+    engine: str = "local",
+    scheduler: Any = None,
 ) -> Analysis:
     """Run the whole analysis and write its evidence to the folder ``out``.
 
@@ -303,6 +333,15 @@ def analyze(
         and the manifest instead of their paths: a re-run from a manifest uses the
         original names, so that its events are identical wherever the files now are.
 
+    engine : {"local", "dask"}
+        ``"dask"`` runs crossings, formations and gaps on a Dask cluster
+        (:mod:`patrolwatch.scale`; needs ``patrolwatch[dask]``), with the same events and
+        files as ``"local"``; reading, encounters, the map and the report stay on this
+        machine.
+    scheduler : str or distributed.Client, optional
+        With ``engine="dask"``: see :func:`patrolwatch.scale.connect` (default: a new
+        local cluster).
+
     Returns
     -------
     Analysis
@@ -320,7 +359,7 @@ def analyze(
     skipped, and the report and manifest say so. Re-running with the manifest
     (:func:`analyze_manifest`) checks the inputs' SHA-256 and reproduces the events.
     """
-    from . import __version__
+    from ._version import __version__
     from .report.html import write_report
     from .report.png import plot_map
 
@@ -330,6 +369,8 @@ def analyze(
     zone_paths = [Path(zones)] if isinstance(zones, str | os.PathLike) else [Path(p) for p in zones]
     if not track_paths:
         raise ConfigError("no track files given")
+    if engine not in ("local", "dask"):
+        raise ConfigError(f"engine must be 'local' or 'dask', got {engine!r}")
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -370,64 +411,67 @@ def analyze(
         ingest = dataclasses.replace(ingest, files=[rename.get(s, s) for s in ingest.files])
         for record, name in zip(inputs, source_names, strict=False):
             record["path"] = str(name)
-    parts = [crossings(tr, zone_set, near_m=near_m, max_speed_mps=max_speed_mps)]
-    detectors: dict[str, Any] = {
-        "crossings": {
-            "status": "run",
-            "parameters": {"near_m": near_m, "max_speed_mps": max_speed_mps},
-            "rows": len(parts[0]),
+    with contextlib.ExitStack() as stack:  # closes the Dask client of engine="dask"
+        runners = _runners(engine, scheduler, tr, stack)
+        run_crossings = runners.get("crossings", crossings)
+        parts = [run_crossings(tr, zone_set, near_m=near_m, max_speed_mps=max_speed_mps)]
+        detectors: dict[str, Any] = {
+            "crossings": {
+                "status": "run",
+                "parameters": {"near_m": near_m, "max_speed_mps": max_speed_mps},
+                "rows": len(parts[0]),
+            }
         }
-    }
-    per_kind: dict[str, Events] = {}
-    overrides = {k: dict(v) for k, v in (detector_params or {}).items()}
-    unknown = set(overrides) - set(_OPTIONAL_DETECTORS)
-    if unknown:
-        raise ConfigError(
-            f"unknown detector(s) {sorted(unknown)}; parameters can be given for "
-            f"{', '.join(_OPTIONAL_DETECTORS)}"
-        )
-    for name in _OPTIONAL_DETECTORS:
-        fn = _detector(name)
-        if fn is None:
-            detectors[name] = {"status": "not available", "note": "not in this build"}
-            notes.append(f"{name}: not run (this build of patrolwatch has no {name} detector).")
-            continue
-        defaults, required = _keyword_defaults(fn)
-        kwargs: dict[str, Any] = {}
-        if name == "gaps":
-            kwargs["min_gap_s"] = min_gap_s
-            if near_m is not None and "near_m" in defaults:
-                kwargs["near_m"] = near_m
-        for key, value in overrides.get(name, {}).items():
-            if key not in defaults and key not in required:
-                raise ConfigError(f"{name}() has no parameter {key!r}")
-            kwargs[key] = _from_json(value, defaults.get(key))
-        missing = [r for r in required if r not in kwargs]
-        if missing:
-            detectors[name] = {"status": "skipped", "note": f"needs {', '.join(missing)}"}
-            notes.append(f"{name}: not run (it needs {', '.join(missing)}).")
-            continue
-        params = {k: v for k, v in defaults.items() if k not in ("zones", "coast")}
-        params.update({k: v for k, v in kwargs.items()})
-        call = dict(kwargs)
-        if "zones" in defaults:
-            call["zones"] = zone_set
-        note = ""
-        if name == "encounters" and "coast" in defaults and "coast" not in kwargs:
-            coast = _coast(tr)
-            if coast is not None:
-                call["coast"] = coast
-                note = "coast: the report's shipped GSHHG land (simplified 0.004°)"
-        found = fn(tr, **call)
-        parts.append(found)
-        per_kind[name] = found
-        detectors[name] = {
-            "status": "run",
-            "parameters": {k: _jsonable(v) for k, v in params.items()},
-            "rows": len(found),
-            "note": note,
-        }
-    events = Events.concat(parts)
+        per_kind: dict[str, Events] = {}
+        overrides = {k: dict(v) for k, v in (detector_params or {}).items()}
+        unknown = set(overrides) - set(_OPTIONAL_DETECTORS)
+        if unknown:
+            raise ConfigError(
+                f"unknown detector(s) {sorted(unknown)}; parameters can be given for "
+                f"{', '.join(_OPTIONAL_DETECTORS)}"
+            )
+        for name in _OPTIONAL_DETECTORS:
+            fn = _detector(name)
+            if fn is None:
+                detectors[name] = {"status": "not available", "note": "not in this build"}
+                notes.append(f"{name}: not run (this build of patrolwatch has no {name} detector).")
+                continue
+            defaults, required = _keyword_defaults(fn)
+            kwargs: dict[str, Any] = {}
+            if name == "gaps":
+                kwargs["min_gap_s"] = min_gap_s
+                if near_m is not None and "near_m" in defaults:
+                    kwargs["near_m"] = near_m
+            for key, value in overrides.get(name, {}).items():
+                if key not in defaults and key not in required:
+                    raise ConfigError(f"{name}() has no parameter {key!r}")
+                kwargs[key] = _from_json(value, defaults.get(key))
+            missing = [r for r in required if r not in kwargs]
+            if missing:
+                detectors[name] = {"status": "skipped", "note": f"needs {', '.join(missing)}"}
+                notes.append(f"{name}: not run (it needs {', '.join(missing)}).")
+                continue
+            params = {k: v for k, v in defaults.items() if k not in ("zones", "coast")}
+            params.update({k: v for k, v in kwargs.items()})
+            call = dict(kwargs)
+            if "zones" in defaults:
+                call["zones"] = zone_set
+            note = ""
+            if name == "encounters" and "coast" in defaults and "coast" not in kwargs:
+                coast = _coast(tr)
+                if coast is not None:
+                    call["coast"] = coast
+                    note = "coast: the report's shipped GSHHG land (simplified 0.004°)"
+            found = runners.get(name, fn)(tr, **call)
+            parts.append(found)
+            per_kind[name] = found
+            detectors[name] = {
+                "status": "run",
+                "parameters": {k: _jsonable(v) for k, v in params.items()},
+                "rows": len(found),
+                "note": note,
+            }
+        events = Events.concat(parts)
 
     files: dict[str, Path] = {}
     files["events_csv"] = write_events(_flat_for_csv(events), out_dir / "events.csv")
@@ -578,7 +622,7 @@ def analyze_manifest(
     ConfigError
         When the manifest cannot be read.
     """
-    from . import __version__
+    from ._version import __version__
 
     mpath = Path(manifest)
     try:

@@ -843,7 +843,7 @@ def test_duplicate_id_across_files_names_both_origins(tmp_path: Path) -> None:
     assert "rename one" in info.value.reason
 
 
-@pytest.mark.parametrize("name", ["zones.kml", "zones.shp", "zones.txt", "zones"])
+@pytest.mark.parametrize("name", ["zones.csv", "zones.xml", "zones.txt", "zones"])
 def test_unknown_zone_file_format_names_supported_formats(tmp_path: Path, name: str) -> None:
     path = tmp_path / name
     path.write_text("whatever")

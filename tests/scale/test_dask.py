@@ -221,9 +221,10 @@ def test_docs_scale_python_example_runs() -> None:
     assert result.stdout.strip() == "2249 fixes, 24 events"
 
 
-def test_cli_analyze_engine_dask_says_what_runs_on_dask(
+def test_cli_analyze_scheduler_needs_engine_dask(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """(analyze --engine dask itself: tests/scale/test_dask_joint.py.)"""
     args = ["analyze", str(INCIDENT / "tracks.csv"), "--zones", str(INCIDENT / "zones.geojson")]
-    assert main([*args, "--out", str(tmp_path / "a"), "--engine", "dask"]) == 2
-    assert "formations and gaps compare tracks" in capsys.readouterr().err
+    assert main([*args, "--out", str(tmp_path / "a"), "--scheduler", "local"]) == 2
+    assert "--scheduler needs --engine dask" in capsys.readouterr().err

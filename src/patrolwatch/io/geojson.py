@@ -60,8 +60,18 @@ __all__ = [
 GEOJSON_SUFFIXES: tuple[str, ...] = (".geojson", ".json", ".geojson.gz", ".json.gz")
 """File name endings read as GeoJSON (case-insensitive); ``.gz`` files are gzip-compressed."""
 
-ZONE_FORMATS: dict[str, tuple[str, ...]] = {"GeoJSON": GEOJSON_SUFFIXES}
-"""Zone file formats :func:`read_zones` reads, with their file name endings."""
+ZONE_FORMATS: dict[str, tuple[str, ...]] = {
+    "GeoJSON": GEOJSON_SUFFIXES,
+    "OpenAir": (".openair", ".air", ".txt"),
+    "GeoPackage": (".gpkg",),
+    "Shapefile": (".shp",),
+    "KML": (".kml",),
+    "KMZ": (".kmz",),
+    "GeoParquet": (".parquet", ".geoparquet"),
+}
+"""Zone file formats :func:`read_zones` reads, with their file name endings (``.txt``
+only when the file starts with an OpenAir ``AC`` record; see :mod:`.openair` and
+:mod:`.zones_ogr`)."""
 
 DEFAULT_KIND = "custom"
 """Kind of a zone whose feature and reader call give none."""
@@ -151,6 +161,7 @@ def read_geojson_zones(
     id_field: str = "id",
     kind: str | None = None,
     claimants: str | None = None,
+    mapping: Mapping[str, str] | None = None,
 ) -> Zones:
     """Read the zones of one GeoJSON file (a FeatureCollection or a single Feature).
 
@@ -166,6 +177,8 @@ def read_geojson_zones(
         Kind for features without a ``kind`` property (default ``"custom"``).
     claimants : str, optional
         Claimants for features without a ``claimants`` property, as ``"KOR;JPN"``.
+    mapping : mapping of str to str, optional
+        Zone property to the feature property holding it, e.g. ``{"name": "NAME_EN"}``.
 
     Returns
     -------
@@ -252,6 +265,10 @@ def read_geojson_zones(
     zones: list[Zone] = []
     first_index: dict[str, int] = {}
     for index, feature in enumerate(features):
+        if mapping and isinstance(feature, dict) and isinstance(feature.get("properties"), dict):
+            from .zones_ogr import apply_mapping
+
+            feature = {**feature, "properties": apply_mapping(feature["properties"], mapping)}
         zone = _read_feature(
             feature,
             index,
@@ -328,6 +345,8 @@ def read_zones(
     id_field: str = "id",
     kind: str | None = None,
     claimants: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    crs: str | None = None,
 ) -> Zones:
     """Read zones from one or several zone files and concatenate them, in order.
 
@@ -335,9 +354,16 @@ def read_zones(
     ----------
     paths : str, path-like, or sequence of them
         Zone files; the format follows the file name ending (:data:`ZONE_FORMATS`):
-        ``.geojson``, ``.json``, ``.geojson.gz``, ``.json.gz``.
+        ``.geojson``, ``.json``, ``.geojson.gz``, ``.json.gz``; OpenAir (``.openair``,
+        ``.air``, ``.txt``); GeoPackage, Shapefile, KML/KMZ, GeoParquet.
     id_field, kind, claimants
-        As for :func:`read_geojson_zones`, applied to every file.
+        As for :func:`read_geojson_zones`, applied to every file (OpenAir files take
+        ``kind`` and ``claimants`` only).
+    mapping : mapping of str to str, optional
+        Zone property to the column/property holding it, e.g. ``{"name": "NAME_EN"}``,
+        so that a foreign layer is read without editing it (not for OpenAir).
+    crs : str, optional
+        CRS of GeoPackage/Shapefile/GeoParquet coordinates when the file has none.
 
     Returns
     -------
@@ -359,10 +385,10 @@ def read_zones(
     >>> read_zones([])
     Zones([])
     >>> try:
-    ...     read_zones(["zones.kml"])
+    ...     read_zones(["zones.csv"])
     ... except InputError as exc:
     ...     print(exc.reason)  # doctest: +ELLIPSIS
-    cannot read zones from 'zones.kml': unknown format. Supported: GeoJSON (.geojson, ...
+    cannot read zones from 'zones.csv': unknown format. Supported: GeoJSON (.geojson, ...
     """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
@@ -370,8 +396,7 @@ def read_zones(
     origins: dict[str, str] = {}
     for path in paths:
         path_s = os.fspath(path)
-        _check_format(path_s)
-        zones = read_geojson_zones(path_s, id_field=id_field, kind=kind, claimants=claimants)
+        zones = _read_one(path_s, id_field, kind, claimants, mapping, crs)
         for zone in zones:
             if zone.id in origins:
                 raise SchemaError(
@@ -389,10 +414,41 @@ def read_zones(
 # --- file level ---------------------------------------------------------------------------
 
 
+def _read_one(
+    path: str,
+    id_field: str,
+    kind: str | None,
+    claimants: str | None,
+    mapping: Mapping[str, str] | None,
+    crs: str | None,
+) -> Zones:
+    """The zones of one file, read by the reader its name (or OpenAir content) calls for."""
+    low = path.lower()
+    if low.endswith(GEOJSON_SUFFIXES):
+        return read_geojson_zones(
+            path, id_field=id_field, kind=kind, claimants=claimants, mapping=mapping
+        )
+    from . import openair, zones_ogr
+
+    if low.endswith((".openair", ".air")) or (low.endswith(".txt") and openair.is_openair(path)):
+        return openair.read_openair_zones(path, kind=kind, claimants=claimants)
+    options: dict[str, Any] = {
+        "id_field": id_field,
+        "kind": kind,
+        "claimants": claimants,
+        "mapping": mapping,
+        "crs": crs,
+    }
+    if low.endswith(ZONE_FORMATS["GeoParquet"]):
+        return zones_ogr.read_geoparquet_zones(path, **options)
+    if low.endswith((".gpkg", ".shp", ".kml", ".kmz")):
+        return zones_ogr.read_ogr_zones(path, **options)
+    _check_format(path)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def _check_format(path: str) -> None:
-    """Raise :class:`InputError` unless ``path`` ends in a supported zone-file suffix."""
-    if path.lower().endswith(GEOJSON_SUFFIXES):
-        return
+    """Raise :class:`InputError` naming the supported zone-file formats."""
     formats = "; ".join(f"{name} ({', '.join(ext)})" for name, ext in ZONE_FORMATS.items())
     base = os.path.basename(path)
     stem = base.split(".")[0] or "zones"

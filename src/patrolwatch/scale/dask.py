@@ -2,7 +2,7 @@
 
 Partitioning
 ------------
-Per-track detectors (:func:`crossings`, and ``gaps`` when present) only ever look at one
+Per-track detectors (:func:`crossings`) only ever look at one
 track at a time. Their input is partitioned by a hash of the track id
 (:func:`~patrolwatch.scale._ingest.bucket_of`): every fix of a track, from every input
 file, goes to the same partition, so each partition's events are exactly the
@@ -25,10 +25,9 @@ the run; Dask spills them to the worker's local disk past 70 % of its memory lim
 (``distributed.worker.memory.spill``), pauses the worker at 80 % and restarts it at 95 %.
 See ``docs/scale.md``.
 
-Detectors that compare tracks (formations, encounters, gaps' shared gaps and coverage)
-are not partitioned here yet: they need time partitions with a halo, each track's last
-fix carried into the next partition, and a merge of the episodes a boundary cuts; the
-plan is in ``docs/scale.md`` ("Detectors that compare tracks").
+Detectors that compare tracks (formations, gaps) are partitioned in time, with a halo,
+in :mod:`patrolwatch.scale._timeparts` and :mod:`patrolwatch.scale._formations`
+(``docs/scale.md``, "Detectors that compare tracks"); encounters is not yet.
 
 Failures
 --------

@@ -1,0 +1,377 @@
+"""Alert rules (a small YAML file), alerts, and their delivery (SSE broker, webhook).
+
+Rules file
+----------
+.. code-block:: yaml
+
+    rules:
+      - name: territorial-entry          # required, unique
+        title: Territorial airspace or sea entry
+        severity: critical               # info | warning | critical (default warning)
+        events: [entry]                  # entry visit near possible late_fix gap_open gap_close
+        zone_kinds: [territorial]        # any of
+        zone_ids: ["territorial:*"]      # shell patterns, any of
+        operators: [RUS, CHN]            # operator or flag (ISO 3166 alpha-3), any of
+        vehicle_types: ["Tu-95*"]        # the track's type, shell patterns, any of
+        source_kinds: [adsb]             # ais, adsb, ...
+        evidence: [observed, interpolated]
+        min_duration_s: 60               # visits lasting at least this long (visit events only)
+
+Every listed condition must hold; within a list any value matches; an absent key does not
+restrict. Unknown keys are refused with the rule and key named. An event that a late fix
+corrected (``correction`` set) raises a new alert that says so.
+
+Webhook
+-------
+Each alert is POSTed as JSON with the headers ``X-Patrolwatch-Timestamp`` (UNIX seconds),
+``X-Patrolwatch-Delivery`` (the alert id) and ``X-Patrolwatch-Signature:
+sha256=<hex>``: the HMAC-SHA256, keyed with the shared secret, of
+``"<timestamp>.<body>"``. A receiver recomputes it (:func:`verify_signature`) and
+rejects old timestamps. Failed deliveries are retried with exponential backoff up to
+``max_attempts``; the store keeps every attempt (the alerts table is the outbox).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import hashlib
+import hmac
+import json
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..core.zones import kind_phrase
+from ..errors import ConfigError
+from .stream import EVENT_TYPES, StreamEvent, iso_utc
+
+__all__ = [
+    "SEVERITIES",
+    "AlertRule",
+    "Broker",
+    "WebhookSender",
+    "example_rules_path",
+    "load_rules",
+    "make_alert",
+    "match_rules",
+    "sign",
+    "verify_signature",
+]
+
+SEVERITIES = ("info", "warning", "critical")
+_LIST_KEYS = (
+    "events",
+    "zone_kinds",
+    "zone_ids",
+    "operators",
+    "vehicle_types",
+    "source_kinds",
+    "evidence",
+)
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    """One rule: which events raise an alert, its name, title and severity."""
+
+    name: str
+    title: str = ""
+    severity: str = "warning"
+    events: tuple[str, ...] = ()
+    zone_kinds: tuple[str, ...] = ()
+    zone_ids: tuple[str, ...] = ()
+    operators: tuple[str, ...] = ()
+    vehicle_types: tuple[str, ...] = ()
+    source_kinds: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()
+    min_duration_s: float | None = None
+
+    def matches(self, e: StreamEvent) -> bool:
+        """True when every condition of the rule holds for the event."""
+        row = e.row
+        if self.events and e.type not in self.events:
+            return False
+        if self.zone_kinds and row.get("zone_kind") not in self.zone_kinds:
+            return False
+        if self.zone_ids and not any(fnmatch.fnmatchcase(e.zone_id, p) for p in self.zone_ids):
+            return False
+        if self.operators and e.attrs.get("operator", "") not in self.operators:
+            return False
+        if self.vehicle_types and not any(
+            fnmatch.fnmatchcase(e.attrs.get("type", ""), p) for p in self.vehicle_types
+        ):
+            return False
+        if self.source_kinds and e.attrs.get("source_kind", "") not in self.source_kinds:
+            return False
+        if self.evidence and row.get("evidence") not in self.evidence:
+            return False
+        if self.min_duration_s is not None:
+            d = row.get("duration_s")
+            if e.type != "visit" or d is None or not d >= self.min_duration_s:
+                return False
+        return True
+
+
+def example_rules_path() -> Path:
+    """The example rules for the Northeast Asia catalog shipped with the package."""
+    return Path(__file__).with_name("rules") / "nea.yaml"
+
+
+def load_rules(path: str | os.PathLike[str]) -> list[AlertRule]:
+    """Read and check a rules file.
+
+    Raises
+    ------
+    ConfigError
+        Naming the file, the rule and the key that is wrong, and what is allowed.
+
+    Examples
+    --------
+    >>> [r.name for r in load_rules(example_rules_path())][:2]
+    ['territorial-entry', 'adiz-entry-military']
+    """
+    import yaml
+
+    p = Path(path)
+    try:
+        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"rules file {p} not found") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{p}: not valid YAML: {exc}") from None
+    return parse_rules(doc, where=str(p))
+
+
+def parse_rules(doc: Any, *, where: str = "<rules>") -> list[AlertRule]:
+    """Rules from a parsed YAML/JSON document (``{"rules": [...]}``)."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):
+        raise ConfigError(f"{where}: expected a mapping with a list 'rules:'")
+    allowed = {"name", "title", "severity", "min_duration_s", *_LIST_KEYS}
+    rules: list[AlertRule] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(doc["rules"], start=1):
+        at = f"{where}: rule {i}"
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{at}: expected a mapping")
+        unknown = sorted(set(raw) - allowed)
+        if unknown:
+            raise ConfigError(f"{at}: unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+        name = raw.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(f"{at}: 'name' is required (a short unique text)")
+        if name in seen:
+            raise ConfigError(f"{at}: name {name!r} is used twice")
+        seen.add(name)
+        severity = raw.get("severity", "warning")
+        if severity not in SEVERITIES:
+            raise ConfigError(f"{at} ({name}): severity {severity!r}; use one of {SEVERITIES}")
+        lists: dict[str, tuple[str, ...]] = {}
+        for key in _LIST_KEYS:
+            value = raw.get(key, [])
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{at} ({name}): {key!r} must be a list of texts")
+            lists[key] = tuple(value)
+        bad = sorted(set(lists["events"]) - set(EVENT_TYPES))
+        if bad:
+            raise ConfigError(f"{at} ({name}): unknown event type(s) {bad}; use {EVENT_TYPES}")
+        min_d = raw.get("min_duration_s")
+        if min_d is not None and (isinstance(min_d, bool) or not isinstance(min_d, int | float)):
+            raise ConfigError(f"{at} ({name}): 'min_duration_s' must be a number of seconds")
+        rules.append(
+            AlertRule(
+                name=name,
+                title=str(raw.get("title", "")),
+                severity=severity,
+                min_duration_s=None if min_d is None else float(min_d),
+                **lists,
+            )
+        )
+    return rules
+
+
+def match_rules(rules: Sequence[AlertRule], event: StreamEvent) -> list[AlertRule]:
+    """The rules an event matches, in file order."""
+    return [r for r in rules if r.matches(event)]
+
+
+def _describe(e: StreamEvent) -> str:
+    """One line a person reads: who, what, where, when (ADIZ entries are never called
+    violations)."""
+    a = e.attrs
+    who = " ".join(x for x in (a.get("operator", ""), a.get("type", "")) if x) or "track"
+    who += f" {e.track_id}"
+    if a.get("callsign"):
+        who += f" ({a['callsign']})"
+    row = e.row
+    claimants = [c for c in str(row.get("claimants") or "").split(";") if c]
+    zone = str(row.get("zone_name") or e.zone_id)
+    when = iso_utc(e.time_ns)
+    if e.type == "entry":
+        what = kind_phrase(str(row.get("zone_kind", "")), claimants)
+        if row.get("entry_time") is None:
+            what += " (first seen inside)"
+        return f"{who}: {what}: {zone}, {when}"
+    if e.type == "visit":
+        d = row.get("duration_s")
+        dur = f" after {d / 60:.1f} min" if isinstance(d, int | float) else ""
+        return f"{who} left {zone}{dur} ({e.closed_by}), {when}"
+    if e.type == "near":
+        return f"{who} passed {row.get('closest_m', 0) / 1000:.1f} km from {zone}, {when}"
+    if e.type == "possible":
+        return f"{who} could have entered {zone} between two far-apart fixes, {when}"
+    if e.type == "late_fix":
+        n = len(e.affects)
+        return f"{who}: fix from {when} arrived too late to be used; {n} event(s) affected"
+    return f"{who}: {e.type.replace('_', ' ')}, {when}"
+
+
+def make_alert(rule: AlertRule, e: StreamEvent) -> dict[str, Any]:
+    """An alert: the event, the rule and links to the evidence (relative API paths)."""
+    aid = hashlib.sha1(f"{rule.name}|{e.id}|{e.correction}|{e.content_key()}".encode()).hexdigest()
+    return {
+        "id": aid[:24],
+        "rule": rule.name,
+        "title": rule.title or rule.name,
+        "severity": rule.severity,
+        "message": _describe(e),
+        "event_id": e.id,
+        "event_type": e.type,
+        "track_id": e.track_id,
+        "zone_id": e.zone_id,
+        "time_ns": e.time_ns,
+        "time": iso_utc(e.time_ns),
+        "correction": e.correction,
+        "event": e.to_dict(),
+        "links": {
+            "event": f"/api/events/{e.id}",
+            "track": f"/api/tracks/{e.track_id}/fixes",
+            "fixes": [f"/api/fixes/{i}" for i in e.fix_ids],
+            "map": f"/?track={e.track_id}",
+        },
+    }
+
+
+# =========================================================================== SSE broker
+@dataclass(eq=False)
+class _Subscriber:
+    queue: asyncio.Queue[tuple[str, str]]
+    lagged: int = 0
+
+
+@dataclass
+class Broker:
+    """Fan-out of published messages to Server-Sent-Events subscribers.
+
+    A slow subscriber never blocks the pipeline: when its queue (``max_queue``) is full
+    the oldest message is dropped and ``lagged`` counted; the page then re-reads the REST
+    API.
+    """
+
+    max_queue: int = 1000
+    _subs: set[Any] = field(default_factory=set)
+
+    def subscribe(self) -> _Subscriber:
+        """A new subscriber (call :meth:`unsubscribe` when done)."""
+        sub = _Subscriber(asyncio.Queue(self.max_queue))
+        self._subs.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: _Subscriber) -> None:
+        """Forget a subscriber."""
+        self._subs.discard(sub)
+
+    @property
+    def subscribers(self) -> int:
+        """Number of connected subscribers."""
+        return len(self._subs)
+
+    def publish(self, kind: str, payload: Mapping[str, Any]) -> None:
+        """Queue a message for every subscriber (event loop thread only)."""
+        data = json.dumps(payload, separators=(",", ":"), default=str)
+        for sub in list(self._subs):
+            if sub.queue.full():
+                sub.queue.get_nowait()
+                sub.lagged += 1
+            sub.queue.put_nowait((kind, data))
+
+
+# =========================================================================== webhook
+def sign(secret: bytes, timestamp: int, body: bytes) -> str:
+    """``sha256=<hex>``: HMAC-SHA256 of ``b"<timestamp>." + body`` keyed by ``secret``.
+
+    Examples
+    --------
+    >>> sign(b"k", 0, b"{}")[:15]
+    'sha256=c847cd2c'
+    """
+    mac = hmac.new(secret, str(int(timestamp)).encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def verify_signature(
+    secret: bytes, timestamp: str, body: bytes, signature: str, *, max_age_s: float = 300.0
+) -> bool:
+    """Check a webhook delivery: signature matches and timestamp is recent."""
+    try:
+        ts = int(timestamp)
+    except ValueError:
+        return False
+    if abs(time.time() - ts) > max_age_s:
+        return False
+    return hmac.compare_digest(sign(secret, ts, body), signature)
+
+
+@dataclass
+class WebhookSender:
+    """POST alerts to a URL, signed, with retries (exponential backoff).
+
+    Parameters
+    ----------
+    url : str
+    secret : bytes
+        Shared HMAC key.
+    max_attempts : int
+    backoff_s : float
+        First retry delay; doubles each attempt, at most ``max_backoff_s``.
+    timeout_s : float
+    """
+
+    url: str
+    secret: bytes
+    max_attempts: int = 8
+    backoff_s: float = 0.5
+    max_backoff_s: float = 60.0
+    timeout_s: float = 5.0
+
+    async def deliver(self, client: Any, alert: Mapping[str, Any]) -> tuple[bool, str]:
+        """One attempt; ``(ok, error)``."""
+        body = json.dumps(alert, separators=(",", ":"), default=str).encode()
+        ts = int(time.time())
+        headers = {
+            "Content-Type": "application/json",
+            "X-Patrolwatch-Timestamp": str(ts),
+            "X-Patrolwatch-Delivery": str(alert["id"]),
+            "X-Patrolwatch-Signature": sign(self.secret, ts, body),
+            "User-Agent": "patrolwatch-webhook",
+        }
+        try:
+            resp = await client.post(
+                self.url, content=body, headers=headers, timeout=self.timeout_s
+            )
+        except Exception as exc:  # network errors of any kind are retried
+            return False, f"{type(exc).__name__}: {exc}"[:300]
+        if 200 <= resp.status_code < 300:
+            return True, ""
+        return False, f"HTTP {resp.status_code}"
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait before attempt ``attempt`` (1-based; the first is immediate)."""
+        if attempt <= 1:
+            return 0.0
+        return float(min(self.max_backoff_s, self.backoff_s * 2 ** (attempt - 2)))

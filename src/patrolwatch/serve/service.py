@@ -1,0 +1,568 @@
+"""The live service: feeds in, detector, alerts, store, and publication out.
+
+One pipeline task takes what the feeds and the HTTP API deliver (:class:`IngestBatch`),
+groups what arrives within :attr:`ServeConfig.batch_interval_s`, and for each group:
+
+1. drops batches whose idempotency key is already stored (their original answer is
+   returned), and numbers the fixes of the others;
+2. runs the :class:`~patrolwatch.serve.stream.Detector` on the fixes;
+3. matches the events against the alert rules;
+4. commits fixes, rejects, events, alerts and track state in one transaction;
+5. only then acknowledges the batches and publishes events and alerts (SSE, webhook).
+
+A crash loses only batches that were not acknowledged. On start the detector is rebuilt
+by replaying, per track, the stored fixes its state needs (``track_state``); what that
+replay publishes again is already stored and is not re-sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from ..core.zones import Zones
+from ..units import NS_PER_S
+from .alerts import AlertRule, Broker, WebhookSender, make_alert, match_rules
+from .store import IngestBatch, Reject, Store
+from .stream import (
+    DEFAULT_EVICT_AFTER_S,
+    DEFAULT_GAP_S,
+    DEFAULT_LATENESS_S,
+    Detector,
+    FixBatch,
+    StreamEvent,
+)
+
+__all__ = ["FUTURE_TOLERANCE_S", "ServeConfig", "Service", "concat_fixes"]
+
+log = logging.getLogger("patrolwatch.serve")
+
+POSITIONS_KEEP_S = 6 * 3600.0
+"""The map's track list forgets tracks silent this long (stream time), seconds."""
+
+FUTURE_TOLERANCE_S = 300.0
+"""With the wall clock, fixes timed more than this far in the future are rejected
+(``future_time``): one bad clock must not evict every other track."""
+
+
+@dataclass
+class ServeConfig:
+    """Everything ``patrolwatch serve`` is started with (see ``patrolwatch serve --help``).
+
+    Times in seconds, distances in metres, sizes in bytes.
+    """
+
+    zones: Zones
+    rules: list[AlertRule] = field(default_factory=list)
+    db: Path = Path("patrolwatch.duckdb")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    api_keys: tuple[str, ...] = ()
+    public_read: bool = False
+    feeds: tuple[str, ...] = ()
+    allow_remote_feeds: bool = False
+    near_m: float | None = None
+    max_speed_mps: float | None = None
+    lateness_s: float = DEFAULT_LATENESS_S
+    evict_after_s: float | None = DEFAULT_EVICT_AFTER_S
+    gap_s: float | None = DEFAULT_GAP_S
+    clock: Literal["wall", "stream"] = "wall"
+    retention_s: float | None = None
+    webhook_url: str | None = None
+    webhook_secret: bytes = b""
+    webhook_max_attempts: int = 8
+    webhook_backoff_s: float = 0.5
+    max_body_bytes: int = 8 * 1024 * 1024
+    batch_interval_s: float = 0.0
+    max_batch_fixes: int = 100_000
+    queue_batches: int = 1000
+    cors_origins: tuple[str, ...] = ()
+    demo: bool = False
+    demo_speed: float = 60.0
+    demo_loop: bool = False
+
+
+@dataclass
+class _Item:
+    batch: IngestBatch | None  # None: a clock tick
+    future: asyncio.Future[dict[str, Any]] | None
+    now_ns: int = 0
+
+
+def concat_fixes(parts: Sequence[FixBatch]) -> FixBatch:
+    """Fixes of several batches, in order (attributes missing in a part are ``""``)."""
+    keys = sorted({k for p in parts for k in p.attrs})
+
+    def cat(name: str) -> Any:
+        return np.concatenate([getattr(p, name) for p in parts])
+
+    attrs = {
+        k: np.concatenate(
+            [p.attrs[k] if k in p.attrs else np.full(len(p), "", dtype=str) for p in parts]
+        ).astype(str)
+        for k in keys
+    }
+    return FixBatch(
+        track_id=cat("track_id").astype(str),
+        t_ns=cat("t_ns"),
+        lon_deg=cat("lon_deg"),
+        lat_deg=cat("lat_deg"),
+        alt_m=cat("alt_m"),
+        speed_mps=cat("speed_mps"),
+        heading_deg=cat("heading_deg"),
+        fix_id=cat("fix_id"),
+        source=cat("source").astype(str),
+        line=cat("line"),
+        attrs=attrs,
+    )
+
+
+def _select(f: FixBatch, keep: np.ndarray) -> FixBatch:
+    return FixBatch(
+        f.track_id[keep],
+        f.t_ns[keep],
+        f.lon_deg[keep],
+        f.lat_deg[keep],
+        f.alt_m[keep],
+        f.speed_mps[keep],
+        f.heading_deg[keep],
+        f.fix_id[keep],
+        f.source[keep],
+        f.line[keep],
+        {k: v[keep] for k, v in f.attrs.items()},
+    )
+
+
+class Service:
+    """The running service (see the module docstring). Create, ``await start()``, and
+    ``await stop()``; the FastAPI app in :mod:`patrolwatch.serve.app` drives it."""
+
+    def __init__(self, config: ServeConfig) -> None:
+        self.config = config
+        self.broker = Broker()
+        self.store: Store | None = None
+        self.detector = self._new_detector()
+        self.positions: dict[str, dict[str, Any]] = {}  # replaced whole, never mutated
+        self._snapshot: dict[str, Any] = {}  # detector figures, taken by the pipeline thread
+        self.feeds: list[Any] = []
+        self._queue: asyncio.Queue[_Item] | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._tracked: set[str] = set()
+        self._webhook_wake = asyncio.Event()
+        self._webhook_next: dict[str, float] = {}
+        self._commits: deque[tuple[float, int, float]] = deque(maxlen=512)  # (wall s, fixes, lag s)
+        self.started_ns = time.time_ns()
+        self.counters: dict[str, int] = {
+            "batches": 0,
+            "batches_duplicate": 0,
+            "fixes": 0,
+            "rejects": 0,
+            "events": 0,
+            "alerts": 0,
+            "commit_errors": 0,
+            "webhook_ok": 0,
+            "webhook_failed": 0,
+        }
+        self.newest_fix_ns: int | None = None
+        self.ready = False
+
+    def _new_detector(self) -> Detector:
+        c = self.config
+        return Detector(
+            c.zones,
+            near_m=c.near_m,
+            max_speed_mps=c.max_speed_mps,
+            lateness_s=c.lateness_s,
+            evict_after_s=c.evict_after_s,
+            gap_s=c.gap_s,
+        )
+
+    # ------------------------------------------------------------------ life cycle
+    async def start(self) -> None:
+        """Open the store, rebuild the detector, start the pipeline, feeds and workers."""
+        self._queue = asyncio.Queue(self.config.queue_batches)
+        self.store = await asyncio.to_thread(Store, self.config.db)
+        await asyncio.to_thread(self._rebuild)
+        self._tasks.append(asyncio.create_task(self._pipeline(), name="pipeline"))
+        if self.config.clock == "wall":
+            self._tasks.append(asyncio.create_task(self._ticker(), name="ticker"))
+        if self.config.webhook_url:
+            self._tasks.append(asyncio.create_task(self._webhook_worker(), name="webhook"))
+        if self.config.retention_s is not None:
+            self._tasks.append(asyncio.create_task(self._retention(), name="retention"))
+        from .feeds import open_feed
+
+        for spec in self.config.feeds:
+            feed = open_feed(spec, self, allow_remote=self.config.allow_remote_feeds)
+            self.feeds.append(feed)
+            feed.start()
+        if self.config.demo:
+            from .feeds import DemoReplay
+
+            demo = DemoReplay(self, speed=self.config.demo_speed, loop=self.config.demo_loop)
+            self.feeds.append(demo)
+            demo.start()
+        self.ready = True
+
+    async def stop(self) -> None:
+        """Stop feeds and workers, finish the queued batches, close the store."""
+        self.ready = False
+        for feed in self.feeds:
+            await feed.stop()
+        if self._queue is not None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._queue.join(), timeout=10)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.store is not None:
+            await asyncio.to_thread(self.store.close)
+            self.store = None
+
+    def _rebuild(self) -> None:
+        """Replay the stored fixes the detector state needs (events are already stored)."""
+        assert self.store is not None
+        n = 0
+        t0 = time.perf_counter()
+        for batch in self.store.replay_fixes():
+            self.detector.push(batch)
+            self._update_positions(batch)
+            n += len(batch)
+        current = self.detector.window_start_ns()
+        self._tracked = set(current)
+        self._snapshot = {
+            "open_tracks": self.detector.open_tracks,
+            "open_visits": len(self.detector.open_visits()),
+            "detector": dict(self.detector.stats),
+            "detector_state": self.detector.state_size(),
+            "min_window_ns": min(current.values()) if current else None,
+        }
+        if n:
+            log.info("rebuilt detector from %d stored fixes in %.1f s", n, time.perf_counter() - t0)
+
+    # ------------------------------------------------------------------ ingest
+    async def submit(self, batch: IngestBatch, *, wait: bool = True) -> dict[str, Any]:
+        """Queue a batch. With ``wait`` return its acknowledgement after the commit:
+        ``batch_id``, ``fixes``, ``rejected``, ``rejects_by_reason``, ``duplicate``."""
+        assert self._queue is not None, "service not started"
+        if not batch.received_ns:
+            batch.received_ns = time.time_ns()
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[dict[str, Any]] | None = loop.create_future() if wait else None
+        await self._queue.put(_Item(batch, fut))
+        if fut is None:
+            return {"queued": True}
+        return await fut
+
+    async def _ticker(self) -> None:
+        assert self._queue is not None
+        while True:
+            await asyncio.sleep(1.0)
+            if self._queue.empty():
+                await self._queue.put(_Item(None, None, time.time_ns()))
+
+    async def _pipeline(self) -> None:
+        assert self._queue is not None
+        q = self._queue
+        loop = asyncio.get_running_loop()
+        while True:
+            first = await q.get()
+            items = [first]
+            n_fix = len(first.batch.fixes) if first.batch else 0
+            # group what is already waiting (it queued while the last group was processed);
+            # wait batch_interval_s for more only when configured
+            deadline = loop.time() + self.config.batch_interval_s
+            while n_fix < self.config.max_batch_fixes:
+                if q.empty():
+                    timeout = deadline - loop.time()
+                    if timeout <= 0:
+                        break
+                    try:
+                        item = await asyncio.wait_for(q.get(), timeout)
+                    except TimeoutError:
+                        break
+                else:
+                    item = q.get_nowait()
+                items.append(item)
+                n_fix += len(item.batch.fixes) if item.batch else 0
+            try:
+                acks, events, alerts, pos = await asyncio.to_thread(self._process, items)
+            except Exception as exc:  # keep serving; the batches are not acknowledged
+                log.exception("pipeline: commit failed; rebuilding the detector from the store")
+                self.counters["commit_errors"] += 1
+                for it in items:
+                    if it.future is not None and not it.future.done():
+                        it.future.set_exception(exc)
+                await asyncio.to_thread(self._reset_detector)
+            else:
+                for it, ack in zip(items, acks, strict=True):
+                    if it.future is not None and not it.future.done():
+                        it.future.set_result(ack)
+                self._publish(events, alerts, pos)
+            finally:
+                for _ in items:
+                    q.task_done()
+
+    def _reset_detector(self) -> None:
+        self.detector = self._new_detector()
+        self._rebuild()
+
+    def _process(
+        self, items: list[_Item]
+    ) -> tuple[list[dict[str, Any]], list[StreamEvent], list[dict[str, Any]], list[dict[str, Any]]]:
+        """Detect, match, commit (worker thread). Returns acks, events, alerts, positions."""
+        store = self.store
+        assert store is not None
+        batches = [it.batch for it in items if it.batch is not None]
+        keys = [b.batch_key for b in batches if b.batch_key]
+        known = store.known_batches(keys) if keys else {}
+        seen: set[str] = set()
+        new: list[IngestBatch] = []
+        for b in batches:
+            if b.batch_key and (b.batch_key in known or b.batch_key in seen):
+                continue
+            if b.batch_key:
+                seen.add(b.batch_key)
+            new.append(b)
+        now_ns = time.time_ns()
+        if self.config.clock == "wall":
+            for b in new:
+                self._reject_future(b, now_ns)
+        ids = store.assign_ids(new)
+        for b, (bid, _) in zip(new, ids, strict=True):
+            # provenance "feed#batch:line": lines are numbered per delivery
+            src = np.full(len(b.fixes), f"{b.feed}#{bid}", dtype=object).astype(str)
+            object.__setattr__(b.fixes, "source", src)
+        events: list[StreamEvent] = []
+        fixes = concat_fixes([b.fixes for b in new]) if new else None
+        if fixes is not None and len(fixes):
+            events += self.detector.push(fixes)
+        ticks = [it.now_ns for it in items if it.batch is None]
+        if ticks:
+            events += self.detector.advance(max(ticks))
+        alerts = [make_alert(r, e) for e in events for r in match_rules(self.config.rules, e)]
+        current = self.detector.window_start_ns()
+        self._snapshot = {
+            "open_tracks": self._snapshot.get("open_tracks", 0),
+            "open_visits": self._snapshot.get("open_visits", 0),
+            "detector": self._snapshot.get("detector", {}),
+            "detector_state": self._snapshot.get("detector_state", {}),
+            "min_window_ns": min(current.values()) if current else None,
+        }
+        touched = set(fixes.track_id.tolist()) if fixes is not None else set()
+        window = {k: v for k, v in current.items() if k in touched}
+        last = {k: self.detector._tracks[k].last_t for k in window}
+        dropped = sorted(self._tracked - set(current))
+        event_batch = {e.id: ids[-1][0] for e in events} if ids else {}
+        store.commit(new, ids, events, event_batch, alerts, window, last, dropped)
+        self._tracked = (self._tracked | set(window)) - set(dropped)
+        # acknowledgements, in the order of the items
+        by_key = {b.batch_key: (b, i) for b, i in zip(new, ids, strict=True) if b.batch_key}
+        nb: IngestBatch
+        acks: list[dict[str, Any]] = []
+        new_ids = {id(b): i for b, i in zip(new, ids, strict=True)}
+        for it in items:
+            if it.batch is None:
+                acks.append({})
+                continue
+            b = it.batch
+            if id(b) in new_ids:
+                acks.append(_ack(b, new_ids[id(b)][0], duplicate=False))
+            elif b.batch_key is not None and b.batch_key in known:
+                row = known[b.batch_key]
+                acks.append(
+                    {
+                        "batch_id": row["batch_id"],
+                        "fixes": row["n_fixes"],
+                        "rejected": row["n_rejected"],
+                        "duplicate": True,
+                    }
+                )
+                self.counters["batches_duplicate"] += 1
+            else:
+                nb, (bid, _) = by_key[str(b.batch_key)]
+                acks.append(_ack(nb, bid, duplicate=True))
+                self.counters["batches_duplicate"] += 1
+        n_fix = len(fixes) if fixes is not None else 0
+        self.counters["batches"] += len(new)
+        self.counters["fixes"] += n_fix
+        self.counters["rejects"] += sum(len(b.rejects) for b in new)
+        self.counters["events"] += len(events)
+        self.counters["alerts"] += len(alerts)
+        pos = self._update_positions(fixes) if fixes is not None and n_fix else []
+        if new:
+            lag = (time.time_ns() - min(b.received_ns for b in new)) / NS_PER_S
+            self._commits.append((time.time(), n_fix, lag))
+        return acks, events, alerts, pos
+
+    def _reject_future(self, b: IngestBatch, now_ns: int) -> None:
+        f = b.fixes
+        bad = f.t_ns > now_ns + int(FUTURE_TOLERANCE_S * NS_PER_S)
+        if not bad.any():
+            return
+        for i in np.flatnonzero(bad).tolist():
+            b.rejects.append(
+                Reject(
+                    int(f.line[i]),
+                    f"{f.track_id[i]} t_ns={int(f.t_ns[i])}",
+                    "future_time",
+                    f"time is more than {FUTURE_TOLERANCE_S:g} s after the receive clock",
+                )
+            )
+        b.fixes = _select(f, ~bad)
+
+    def _update_positions(self, f: FixBatch) -> list[dict[str, Any]]:
+        """Newest position per track (kept in memory for the map)."""
+        if len(f) == 0:
+            return []
+        order = np.lexsort((f.t_ns, f.track_id))
+        tid = f.track_id[order]
+        last = np.flatnonzero(np.append(tid[1:] != tid[:-1], True))
+        out = []
+        positions = dict(self.positions)  # copy on write: readers see a whole dict
+        for i in order[last].tolist():  # per track touched: a few hundred at most per commit
+            track = str(f.track_id[i])
+            t = int(f.t_ns[i])
+            prev = positions.get(track)
+            if prev is not None and prev["t_ns"] > t:
+                continue
+            rec = {
+                "track_id": track,
+                "t_ns": t,
+                "lon_deg": float(f.lon_deg[i]),
+                "lat_deg": float(f.lat_deg[i]),
+                "alt_m": _num(f.alt_m[i]),
+                "speed_mps": _num(f.speed_mps[i]),
+                "heading_deg": _num(f.heading_deg[i]),
+                "fix_id": int(f.fix_id[i]),
+            }
+            for k, v in f.attrs.items():
+                rec[k] = str(v[i]) or (prev or {}).get(k, "")
+            positions[track] = rec
+            out.append(rec)
+            if self.newest_fix_ns is None or t > self.newest_fix_ns:
+                self.newest_fix_ns = t
+        if self.newest_fix_ns is not None and len(positions) > 1000:
+            # forget tracks not heard for POSITIONS_KEEP_S of stream time
+            cut = self.newest_fix_ns - int(POSITIONS_KEEP_S * NS_PER_S)
+            positions = {k: v for k, v in positions.items() if v["t_ns"] >= cut}
+        self.positions = positions
+        return out
+
+    def _publish(
+        self, events: list[StreamEvent], alerts: list[dict[str, Any]], pos: list[dict[str, Any]]
+    ) -> None:
+        if pos:
+            self.broker.publish("positions", {"positions": pos})
+        for e in events:
+            self.broker.publish("event", e.to_dict())
+        for a in alerts:
+            self.broker.publish("alert", a)
+        if alerts and self.config.webhook_url:
+            self._webhook_wake.set()
+
+    # ------------------------------------------------------------------ workers
+    async def _webhook_worker(self) -> None:
+        import httpx
+
+        c = self.config
+        assert c.webhook_url is not None
+        sender = WebhookSender(
+            c.webhook_url, c.webhook_secret, c.webhook_max_attempts, c.webhook_backoff_s
+        )
+        async with httpx.AsyncClient() as client:
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._webhook_wake.wait(), timeout=sender.backoff_s)
+                self._webhook_wake.clear()
+                store = self.store
+                if store is None:
+                    return
+                pending = await asyncio.to_thread(store.undelivered_alerts, sender.max_attempts)
+                now = time.monotonic()
+                for alert in pending:
+                    if self._webhook_next.get(alert["id"], 0.0) > now:
+                        continue
+                    ok, err = await sender.deliver(client, alert)
+                    await asyncio.to_thread(store.mark_delivered, alert["id"], ok=ok, error=err)
+                    if ok:
+                        self.counters["webhook_ok"] += 1
+                        self._webhook_next.pop(alert["id"], None)
+                    else:
+                        self.counters["webhook_failed"] += 1
+                        n = self._webhook_next.get(alert["id"] + ":n", 1.0) + 1
+                        self._webhook_next[alert["id"] + ":n"] = n
+                        self._webhook_next[alert["id"]] = now + sender.delay(int(n))
+                        log.warning("webhook: %s failed (%s); will retry", alert["id"], err)
+
+    async def _retention(self) -> None:
+        c = self.config
+        assert c.retention_s is not None
+        while True:
+            store = self.store
+            if store is None:
+                return
+            now = time.time_ns() if c.clock == "wall" else (self.newest_fix_ns or 0)
+            cutoff = now - int(c.retention_s * NS_PER_S)
+            needed = self._snapshot.get("min_window_ns")
+            if needed is not None:
+                cutoff = min(cutoff, int(needed))
+            n = await asyncio.to_thread(store.purge_fixes, cutoff)
+            if n:
+                log.info("retention: deleted %d fixes older than %s", n, cutoff)
+            await asyncio.sleep(min(3600.0, max(1.0, c.retention_s / 10)))
+
+    # ------------------------------------------------------------------ metrics
+    def metrics(self) -> dict[str, Any]:
+        """Throughput, lag, open tracks, counters."""
+        now = time.time()
+        recent = [(t, n, lag) for t, n, lag in self._commits if now - t <= 10.0]
+        lags = sorted(lag for _, _, lag in recent)
+        return {
+            "fixes_per_s": sum(n for _, n, _ in recent) / 10.0,
+            "commit_lag_s_p50": lags[len(lags) // 2] if lags else None,
+            "commit_lag_s_max": lags[-1] if lags else None,
+            "stream_lag_s": (time.time_ns() - self.newest_fix_ns) / NS_PER_S
+            if self.newest_fix_ns is not None and self.config.clock == "wall"
+            else None,
+            "open_tracks": self._snapshot.get("open_tracks", 0),
+            "open_visits": self._snapshot.get("open_visits", 0),
+            "queue_batches": self._queue.qsize() if self._queue else 0,
+            "sse_subscribers": self.broker.subscribers,
+            "detector": self._snapshot.get("detector", {}),
+            "detector_state": self._snapshot.get("detector_state", {}),
+            **self.counters,
+            "uptime_s": (time.time_ns() - self.started_ns) / NS_PER_S,
+        }
+
+
+def _ack(b: IngestBatch, batch_id: int, *, duplicate: bool) -> dict[str, Any]:
+    reasons: dict[str, int] = {}
+    for r in b.rejects:
+        reasons[r.reason] = reasons.get(r.reason, 0) + 1
+    return {
+        "batch_id": batch_id,
+        "fixes": len(b.fixes),
+        "rejected": len(b.rejects),
+        "rejects_by_reason": reasons,
+        "rejects": [
+            {"line": r.line, "reason": r.reason, "message": r.message} for r in b.rejects[:100]
+        ],
+        "duplicate": duplicate,
+    }
+
+
+def _num(x: float) -> float | None:
+    return None if math.isnan(x) else float(x)

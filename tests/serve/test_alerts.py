@@ -1,0 +1,192 @@
+"""Alert rules, and the webhook delivered to a real local receiver (HMAC, retries)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from patrolwatch.errors import ConfigError
+from patrolwatch.serve.alerts import (
+    example_rules_path,
+    load_rules,
+    make_alert,
+    match_rules,
+    parse_rules,
+    sign,
+    verify_signature,
+)
+from patrolwatch.serve.service import ServeConfig
+from patrolwatch.serve.stream import StreamEvent
+
+from .conftest import box_zones, serve, wait_until
+
+SECRET = b"webhook-secret"
+
+
+def event(type_: str = "entry", **row: Any) -> StreamEvent:
+    base = {
+        "zone_kind": "territorial",
+        "zone_name": "Dokdo",
+        "claimants": "KOR;JPN",
+        "evidence": "observed",
+        "entry_time": 1,
+        "duration_s": None,
+    }
+    base.update(row)
+    return StreamEvent(
+        "e1",
+        type_,
+        "A50",
+        "territorial:KOR-JPN:dokdo",
+        10**18,
+        base,
+        {"operator": "RUS", "type": "A-50", "source_kind": "adsb"},
+        (7, 8),
+    )
+
+
+def test_rules_match_on_every_listed_condition() -> None:
+    rules = parse_rules(
+        {
+            "rules": [
+                {
+                    "name": "a",
+                    "events": ["entry"],
+                    "zone_kinds": ["territorial"],
+                    "operators": ["RUS"],
+                },
+                {"name": "b", "zone_ids": ["adiz:*"]},
+                {"name": "c", "vehicle_types": ["A-5?"], "severity": "critical"},
+                {"name": "d", "events": "visit", "min_duration_s": 60},
+                {"name": "e", "operators": ["CHN"]},
+            ]
+        }
+    )
+    assert [r.name for r in match_rules(rules, event())] == ["a", "c"]
+    assert [r.name for r in match_rules(rules, event("visit", duration_s=61.0))] == ["c", "d"]
+    assert [r.name for r in match_rules(rules, event("visit", duration_s=59.0))] == ["c"]
+
+
+def test_alert_carries_event_rule_and_evidence_links_and_never_says_violation_for_adiz() -> None:
+    rule = load_rules(example_rules_path())[0]
+    a = make_alert(rule, event())
+    assert a["links"]["fixes"] == ["/api/fixes/7", "/api/fixes/8"]
+    assert a["event"]["id"] == "e1" and a["rule"] == rule.name
+    assert "territorial airspace/sea entry (claimed by KOR and JPN)" in a["message"]
+    adiz = make_alert(rule, event(zone_kind="adiz", claimants="KOR"))
+    assert "ADIZ entry" in adiz["message"] and "violation" not in adiz["message"]
+
+
+@pytest.mark.parametrize(
+    ("doc", "needle"),
+    [
+        ({"rules": [{"name": "x", "zone": ["a"]}]}, "unknown key(s) ['zone']"),
+        ({"rules": [{"title": "no name"}]}, "'name' is required"),
+        ({"rules": [{"name": "x", "severity": "urgent"}]}, "severity 'urgent'"),
+        ({"rules": [{"name": "x", "events": ["entered"]}]}, "unknown event type(s) ['entered']"),
+        ({"rules": [{"name": "x"}, {"name": "x"}]}, "used twice"),
+        ({"rules": [{"name": "x", "min_duration_s": "1h"}]}, "min_duration_s"),
+        ([1, 2], "expected a mapping"),
+    ],
+)
+def test_bad_rules_are_refused_naming_rule_and_key(doc: Any, needle: str) -> None:
+    with pytest.raises(ConfigError, match=r"rule|mapping") as exc:
+        parse_rules(doc, where="r.yaml")
+    assert needle in str(exc.value) and "r.yaml" in str(exc.value)
+
+
+def test_example_rules_load() -> None:
+    names = [r.name for r in load_rules(example_rules_path())]
+    assert "territorial-entry" in names and "adiz-entry-military" in names
+
+
+@contextmanager
+def receiver(fail_first: int) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    got: list[dict[str, Any]] = []
+    calls = {"n": 0}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            calls["n"] += 1
+            if calls["n"] <= fail_first:
+                self.send_response(503)
+                self.end_headers()
+                return
+            ok = verify_signature(
+                SECRET,
+                self.headers["X-Patrolwatch-Timestamp"],
+                body,
+                self.headers["X-Patrolwatch-Signature"],
+            )
+            got.append(
+                {"ok": ok, "body": json.loads(body), "id": self.headers["X-Patrolwatch-Delivery"]}
+            )
+            self.send_response(204 if ok else 401)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hook", got
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_webhook_delivers_signed_alerts_and_retries_failures(
+    cfg: Callable[..., ServeConfig],
+) -> None:
+    zones = box_zones(("box", "territorial", 130.0, 37.0, 131.0, 38.0))
+    rules = load_rules(example_rules_path())
+    with receiver(fail_first=2) as (url, got):
+        config = cfg(
+            zones=zones,
+            rules=rules,
+            webhook_url=url,
+            webhook_secret=SECRET,
+            webhook_backoff_s=0.05,
+            clock="stream",
+        )
+        with serve(config) as run, run.client() as c:
+            body = "\n".join(
+                json.dumps(
+                    {
+                        "track_id": "R",
+                        "time": f"2019-07-23T00:0{k}:00Z",
+                        "lat": 37.5,
+                        "lon": 129.5 + k,
+                        "operator": "RUS",
+                    }
+                )
+                for k in range(2)
+            )
+            assert c.post("/api/ingest", content=body).status_code == 200
+            wait_until(lambda: len(got) == 1, timeout_s=15)
+            assert got[0]["ok"] is True
+            alert = got[0]["body"]
+            assert alert["rule"] == "territorial-entry" and alert["event"]["type"] == "entry"
+            assert got[0]["id"] == alert["id"]
+            stored = c.get("/api/alerts").json()["alerts"][0]["delivery"]
+            assert stored["attempts"] == 3 and stored["delivered_ns"] is not None
+            assert run.service.counters["webhook_failed"] == 2
+
+
+def test_signature_is_hmac_sha256_of_timestamp_and_body() -> None:
+    import hashlib
+    import hmac
+
+    body = b'{"a":1}'
+    expected = hmac.new(SECRET, b"1700000000." + body, hashlib.sha256).hexdigest()
+    assert sign(SECRET, 1_700_000_000, body) == "sha256=" + expected
+    assert not verify_signature(SECRET, "1700000000", body, "sha256=" + expected)  # too old
