@@ -175,7 +175,7 @@ def gaps(
     --------
     >>> tr = Tracks.from_arrays(["A", "A", "A"], [0, 60 * 10**9, 3660 * 10**9],
     ...                         [130.0, 130.0, 130.5], [37.0, 37.01, 37.0])
-    >>> ev = gaps(tr, min_gap_s=ADSB_MIN_GAP_S)
+    >>> ev = gaps(tr, min_gap_s=300.0)  # ADSB_MIN_GAP_S, the ADS-B default
     >>> ev.column("duration_s"), ev.column("label")
     ([3600.0], ['low coverage'])
     """
