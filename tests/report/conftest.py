@@ -41,9 +41,13 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> pw.Analysis:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
-    """Headless Debian Chromium driven by Playwright (no browser download)."""
+    """Headless Debian Chromium driven by Playwright (no browser download).
+
+    Package-scoped: Playwright's sync API allows one running instance per thread, and the
+    live map's tests start their own after these tests end.
+    """
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (/usr/bin/chromium); CI installs it")
     from playwright.sync_api import sync_playwright  # a dev dependency: missing is a failure
