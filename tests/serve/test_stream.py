@@ -226,7 +226,7 @@ def test_idle_track_is_evicted_and_its_open_visit_closes_as_lost_contact() -> No
     assert [e.type for e in ev] == ["entry"]
     ev = det.push(fixes("B", [400], [100.0], start_id=5))
     assert [e.type for e in ev] == ["gap_open"]
-    ev = det.advance(700 * S)
+    ev = det.advance(701 * S)
     assert [(e.type, e.track_id, e.closed_by) for e in ev] == [
         ("gap_open", "B", ""),
         ("visit", "A", "lost_contact"),

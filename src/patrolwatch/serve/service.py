@@ -355,10 +355,10 @@ class Service:
         alerts = [make_alert(r, e) for e in events for r in match_rules(self.config.rules, e)]
         current = self.detector.window_start_ns()
         self._snapshot = {
-            "open_tracks": self._snapshot.get("open_tracks", 0),
-            "open_visits": self._snapshot.get("open_visits", 0),
-            "detector": self._snapshot.get("detector", {}),
-            "detector_state": self._snapshot.get("detector_state", {}),
+            "open_tracks": self.detector.open_tracks,
+            "open_visits": len(self.detector.open_visits()),
+            "detector": dict(self.detector.stats),
+            "detector_state": self.detector.state_size(),
             "min_window_ns": min(current.values()) if current else None,
         }
         touched = set(fixes.track_id.tolist()) if fixes is not None else set()

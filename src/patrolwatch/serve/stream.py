@@ -11,8 +11,11 @@ How a batch is processed
 1. Each track keeps a *window*: its fixes from the start of its earliest open visit (or
    open ``possible`` run) to its newest fix; with no open item only the newest fix.
 2. The new fixes of every track that received some, each preceded by that track's newest
-   known fix (the *carried* fix), are one :class:`~patrolwatch.core.tracks.Tracks`; one
-   call to ``crossings`` (on the zones near them) finds every visit in those segments.
+   known fix (the *carried* fix), make one :class:`~patrolwatch.core.tracks.Tracks` per
+   group of zones; ``crossings`` finds every visit in those segments. A track is left
+   out for a polygon zone when none of its new segments can cross the zone's boundary
+   (the batch detector's own bulge-padded segment boxes meet no edge box, and all its
+   fixes are on one side): it then only continues an open visit or stays outside.
 3. A visit that starts and ends inside the new segments is final: it is published as is.
    A visit that starts in them opens (an ``entry`` event, with the exact interpolated
    entry time, brackets and position). A visit that ends in them closes an open visit:
@@ -22,7 +25,9 @@ How a batch is processed
    its exit, this row is the row of the whole-input run.
 4. ``near`` rows (``near_m``) are kept per (track, zone) as the closest pass so far and
    published when the track ends (:meth:`flush`, or eviction), unless the track entered
-   the zone. ``possible`` runs (``max_speed_mps``) are stitched like visits.
+   the zone. They are computed in large passes (every :data:`NEAR_PASS_FIXES` fixes and
+   when a track ends): a pass costs about as much for few segments as for many.
+   ``possible`` runs (``max_speed_mps``) are stitched like visits.
 
 Events
 ------
@@ -678,6 +683,7 @@ class Detector:
         self._sources: list[str] = []
         self._source_index: dict[str, int] = {}
         self._undone: dict[str, list[StreamEvent]] = {}
+        self._models: dict[int, Any] = {}
         self._near_pending = 0
         self.near_pass_fixes = NEAR_PASS_FIXES
         self.watermark_ns = np.iinfo(np.int64).min
@@ -968,18 +974,86 @@ class Detector:
         prov = sorted(set(zip(np.asarray(src).tolist(), np.asarray(line).tolist(), strict=True)))
         return ";".join(f"{self._sources[f]}:{ln}" for f, ln in prov)
 
+    def _edge_model(self, zi: int) -> Any:
+        """The batch detector's prepared model of polygon zone ``zi`` (edges, index)."""
+        from ..detect.crossings import _PolygonModel
+
+        model = self._models.get(zi)
+        if model is None:
+            model = self._models[zi] = _PolygonModel(self.zones[zi])
+        return model
+
+    def _plan(self, chunks: Sequence[_Chunk]) -> dict[int, list[int]]:
+        """Per zone (index), the chunks ``crossings`` must see.
+
+        A chunk can have no entry or exit of a polygon zone (without vertical limits) when
+        no segment's box, grown for the geodesic's bulge, meets a zone edge's box and all
+        its fixes are on the same side: that is how ``crossings`` itself finds crossing
+        candidates, with the same boxes and edge index. Such a chunk either continues an
+        open visit or stays outside, and is not passed for that zone. Chunks starting a
+        track, single fixes, buffer zones, zones with vertical limits, and every chunk when
+        ``max_speed_mps`` is set are always passed.
+        """
+        import shapely
+
+        from ..detect._geometry import SegmentGeo, segment_boxes
+
+        lon = np.concatenate([c.cols["lon"] for c in chunks])
+        lat = np.concatenate([c.cols["lat"] for c in chunks])
+        sizes = np.asarray([c.cols["t"].shape[0] for c in chunks])
+        owner = np.repeat(np.arange(len(chunks)), sizes)
+        margin = float(self.near_m or 0.0)
+        if self.max_speed_mps is not None:
+            dt = [float(np.diff(c.cols["t"]).max()) for c in chunks if c.cols["t"].size > 1]
+            margin += self.max_speed_mps * max(dt, default=0.0) / NS_PER_S
+        candidates = self._boxes.select(lon, lat, margin)
+        always = np.asarray([c.first_is_track_start or c.cols["t"].size < 2 for c in chunks])
+        seg = np.flatnonzero(owner[1:] == owner[:-1])
+        geo = SegmentGeo.build(lon[seg], lat[seg], lon[seg + 1], lat[seg + 1])
+        plan: dict[int, list[int]] = {}
+        for zi in candidates:
+            zone = self.zones[zi]
+            if self.max_speed_mps is not None or zone.is_buffer or zone.has_vertical_limits:
+                plan[zi] = list(range(len(chunks)))
+                continue
+            model = self._edge_model(zi)
+            need = always.copy()
+            if seg.size:
+                bx0, by0, bx1, by1 = segment_boxes(geo, model.frame)
+                hit = np.unique(model.edge_tree.query(shapely.box(bx0, by0, bx1, by1))[0])
+                need[owner[seg[hit]]] = True
+            inside = model.contains(lon, lat).astype(np.int64)
+            n_in = np.bincount(owner, weights=inside, minlength=len(chunks))
+            need |= (n_in > 0) & (n_in < sizes)  # fixes on both sides
+            if need.any():
+                plan[zi] = np.flatnonzero(need).tolist()
+        return plan
+
     def _run_chunks(self, chunks: Sequence[_Chunk]) -> dict[str, list[StreamEvent]]:
         """Detect on the chunks and update each track's open items; events per track."""
         out: dict[str, list[StreamEvent]] = {c.track.id: [] for c in chunks}
         if not chunks:
             return out
-        rows = self._crossings(chunks, None, near=False)
+        plan = self._plan(chunks)
         by_track: dict[str, list[dict[str, Any]]] = {}
-        for row in rows:
-            by_track.setdefault(row["track_id"], []).append(row)
+        seen: dict[str, set[str]] = {c.track.id: set() for c in chunks}
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for zi, idx in plan.items():  # zones that need the same chunks share one call
+            groups.setdefault(tuple(idx), []).append(zi)
+        for members, zis in groups.items():
+            zone_ids = [self.zones[zi].id for zi in sorted(zis)]
+            sub = [chunks[i] for i in members]
+            for row in self._crossings(sub, zone_ids, near=False):
+                by_track.setdefault(row["track_id"], []).append(row)
+            for c in sub:
+                seen[c.track.id].update(zone_ids)
         closures: list[tuple[_Track, str, str, _Open, str]] = []
         for chunk in chunks:
-            closures.extend(self._interpret(chunk, by_track.get(chunk.track.id, []), out))
+            rows = sorted(
+                by_track.get(chunk.track.id, []),
+                key=lambda r: (r["zone_id"], r["_pos"][0] if r["_pos"] else -1),
+            )
+            closures.extend(self._interpret(chunk, rows, out, seen[chunk.track.id]))
         self._close(closures, out)
         self._gap_rows(chunks, out)
         # a window that grew too long closes its visits and reopens from the newest fix
@@ -989,7 +1063,11 @@ class Detector:
         return out
 
     def _interpret(
-        self, chunk: _Chunk, rows: list[dict[str, Any]], out: dict[str, list[StreamEvent]]
+        self,
+        chunk: _Chunk,
+        rows: list[dict[str, Any]],
+        out: dict[str, list[StreamEvent]],
+        seen: set[str],
     ) -> list[tuple[_Track, str, str, _Open, str]]:
         track = chunk.track
         st = track.state
@@ -1046,9 +1124,11 @@ class Detector:
                     continued.add(key)
                 else:
                     ev.append(self._row_event("possible", track, row, eid, ""))
-        # open items not continued in this chunk ended at its first fix
+        # open items not continued in this chunk ended at its first fix. A visit cannot have
+        # ended in a zone the chunk was not given to (see _plan); a possible run ends
+        # whenever the chunk's first segment is not possible (no row, given or not).
         for key, op in list(st.opens.items()):
-            if key not in continued:
+            if key not in continued and (key[0] == "possible" or key[1] in seen):
                 closures.append((track, key[0], key[1], op, "exit"))
         return closures
 
