@@ -1445,6 +1445,14 @@ def _polygon_depth(fixes: _Fixes, model: _PolygonModel, v: _Visits) -> F64:
     start = np.repeat(np.cumsum(counts) - counts, counts)
     fx = np.repeat(v.first_in, counts) + (np.arange(owner.size) - start)
     approx = _approx_boundary_distance(model, fixes.lon[fx], fixes.lat[fx])
+    if model.ax.size > DENSE_EDGES_MAX:
+        # the coarse estimate only shortlists: the 16 deepest fixes of each visit are
+        # estimated again in the local metre metric, which picks the deepest
+        o = np.lexsort((-approx, owner))
+        rank = np.arange(o.size) - np.repeat(np.cumsum(counts) - counts, counts)
+        keep = o[rank < 16]
+        owner, fx = owner[keep], fx[keep]
+        approx = _approx_boundary_distance(model, fixes.lon[fx], fixes.lat[fx], dense=True)
     # deepest fix per visit by the estimate
     o = np.lexsort((-approx, owner))
     first = np.ones(o.size, dtype=bool)
@@ -1477,8 +1485,21 @@ def _approx_edge_distances(model: _PolygonModel, lon: F64, lat: F64) -> F64:
     return np.asarray(np.hypot(ax + u * ex, ay + u * ey), dtype=np.float64)
 
 
-def _approx_boundary_distance(model: _PolygonModel, lon: F64, lat: F64) -> F64:
-    """Estimated distance (m) to the nearest zone edge, in chunks of bounded memory."""
+def _approx_boundary_distance(
+    model: _PolygonModel, lon: F64, lat: F64, *, dense: bool = False
+) -> F64:
+    """Estimated distance (m) to the nearest zone edge, in chunks of bounded memory.
+
+    Zones of many edges (coastline buffers) use GEOS's distance to the boundary in the
+    lon/lat plane, scaled by the local length of a degree of longitude: an estimate that
+    only ranks the fixes of a visit (the deepest is then measured exactly).
+    """
+    if model.ax.size > DENSE_EDGES_MAX and not dense:
+        if lon.size == 0:
+            return np.zeros(0)
+        boundary = shapely.boundary(model.geom)
+        deg = shapely.distance(boundary, shapely.points(model.frame(lon), lat))
+        return np.asarray(deg * m_per_deg_lon(lat), dtype=np.float64)
     out = np.full(lon.size, np.inf)
     chunk = max(1, 4_000_000 // max(1, model.ax.size))
     for s in range(0, lon.size, chunk):  # chunks of points bound the memory
