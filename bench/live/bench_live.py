@@ -117,14 +117,25 @@ def _rss_mb(pid: int) -> float:
 
 
 def cmd_ingest(args: argparse.Namespace) -> dict[str, Any]:
-    import duckdb
-    import httpx
-
     tmp = Path(tempfile.mkdtemp(prefix="pw-bench-"))
     keyfile = tmp / "key"
     keyfile.write_text(KEY)
     port = _free_port()
     proc = _start(tmp / "bench.duckdb", port, keyfile, tmp / "serve.log")
+    try:
+        return _ingest(args, tmp, port, proc)
+    finally:
+        if proc.poll() is None:  # never leave the server running
+            proc.kill()
+            proc.wait(timeout=30)
+
+
+def _ingest(
+    args: argparse.Namespace, tmp: Path, port: int, proc: subprocess.Popen[bytes]
+) -> dict[str, Any]:
+    import duckdb
+    import httpx
+
     base = f"http://127.0.0.1:{port}"
     traffic = Traffic(args.tracks)
     per_batch = max(1, int(args.rate * args.interval))
