@@ -34,6 +34,7 @@ from .core.zones import Zone, Zones
 from .detect.encounters import encounters, loitering
 from .detect.formations import formations
 from .detect.gaps import gaps
+from .detect.routes import RouteLibrary, match_routes, route_library
 from .errors import (
     ConfigError,
     InputError,
@@ -58,6 +59,7 @@ __all__ = [
     "ParseError",
     "PatrolwatchError",
     "Rejects",
+    "RouteLibrary",
     "SchemaError",
     "TrackRead",
     "Tracks",
@@ -72,8 +74,10 @@ __all__ = [
     "formations",
     "gaps",
     "loitering",
+    "match_routes",
     "read_tracks",
     "read_zones",
+    "route_library",
     "units",
     "write_events",
     "write_report",
