@@ -528,10 +528,18 @@ def _profile_minima(
     group = owner.astype(np.int64) if group_of is None else group_of(owner, f_all)
     ok = (group >= 0) & (d <= within_m + PROFILE_STEP_M)
     cand = np.flatnonzero(ok)
-    o = cand[np.lexsort((d[cand], group[cand]))]
-    first = np.ones(o.size, dtype=bool)
-    first[1:] = group[o][1:] != group[o][:-1]
-    keep = o[first]
+    if cand.size == 0:
+        e = np.zeros(0)
+        return np.zeros(0, dtype=np.intp), e, e.copy()
+    # the distance is 1-Lipschitz along the path, so the minimum lies within one sample
+    # step of a sample no more than half a step above the smallest sample of its group:
+    # refine every such sample, then keep the best per group
+    gmin = np.full(int(group.max()) + 1, np.inf)
+    np.minimum.at(gmin, group[cand], d[cand])
+    step = geo.length(idx[owner[cand]]) / np.maximum(
+        np.bincount(owner, minlength=idx.size)[owner[cand]] - 1, 1
+    )
+    keep = cand[d[cand] <= gmin[group[cand]] + 0.5 * step + 1.0]
     own = owner[keep]
     length = geo.length(idx[own])
     lo = np.maximum(s_along[keep] - PROFILE_STEP_M, 0.0)
@@ -544,7 +552,10 @@ def _profile_minima(
         return feature.distance(lon, lat, cap)
 
     s_star, d_star = golden_min(dist_at, lo, hi, iters=40)
-    good = d_star <= within_m
+    grp = group[keep]
+    o = np.lexsort((d_star, grp))
+    first = o[np.r_[True, grp[o][1:] != grp[o][:-1]]]
+    good = first[d_star[first] <= within_m]
     return own[good].astype(np.intp), s_star[good], d_star[good]
 
 
@@ -1586,50 +1597,54 @@ def _near_rows(
         closest = d
     else:
         closest, _, _ = model.reference.nearest(lo, la, 1e8)
-    null_t = np.ones(n, dtype=bool)
-    fnull = pa.nulls(n, pa.float64())
-    tnull = pa.nulls(n, TIME_TYPE)
-    cols = {
+    source_rows = _fmt_rows(
+        tracks, [_bracket_fixes(tracks, fixes, int(a), int(b)) for a, b in zip(tr, t, strict=True)]
+    )
+    return _zone_rows(
+        tracks,
+        zone,
+        tr,
+        "near",
+        t,
+        {
+            "closest_m": pa.array(closest, pa.float64()),
+            "closest_time": pa.array(t, TIME_TYPE),
+            "source_rows": pa.array(source_rows, pa.string()),
+            "closest_lat": pa.array(la, pa.float64()),
+            "closest_lon": pa.array(lo, pa.float64()),
+            "closest_edge_m": pa.array(edge, pa.float64()),
+        },
+    )
+
+
+def _zone_rows(
+    tracks: Tracks,
+    zone: Zone,
+    track: I64,
+    evidence: str | list[str],
+    sort_time: I64,
+    given: dict[str, pa.Array],
+) -> pa.Table:
+    """Event rows of one zone: the zone's own columns, ``given`` columns, nulls elsewhere."""
+    n = track.size
+    schema = _empty_table().schema
+    cols: dict[str, pa.Array] = {
         "kind": pa.array(["crossing"] * n, pa.string()),
-        "track_id": pa.array(tracks.track_ids[tr].astype(object), pa.string()),
+        "track_id": pa.array(tracks.track_ids[track].astype(object), pa.string()),
         "zone_id": pa.array([zone.id] * n, pa.string()),
         "zone_name": pa.array([zone.name] * n, pa.string()),
         "zone_kind": pa.array([zone.kind] * n, pa.string()),
         "claimants": pa.array([";".join(zone.claimants)] * n, pa.string()),
-        "entry_time": tnull,
-        "exit_time": tnull,
-        "duration_s": fnull,
-        "entry_lat": fnull,
-        "entry_lon": fnull,
-        "exit_lat": fnull,
-        "exit_lon": fnull,
-        "entry_bracket_start": tnull,
-        "entry_bracket_end": tnull,
-        "exit_bracket_start": tnull,
-        "exit_bracket_end": tnull,
-        "max_depth_m": fnull,
-        "closest_m": pa.array(closest, pa.float64()),
-        "closest_time": pa.array(t, TIME_TYPE),
-        "evidence": pa.array(["near"] * n, pa.string()),
-        "source_rows": pa.array(
-            _fmt_rows(
-                tracks,
-                [_bracket_fixes(tracks, fixes, int(a), int(b)) for a, b in zip(tr, t, strict=True)],
-            ),
-            pa.string(),
+        "evidence": pa.array(
+            [evidence] * n if isinstance(evidence, str) else evidence, pa.string()
         ),
-        "closest_lat": pa.array(la, pa.float64()),
-        "closest_lon": pa.array(lo, pa.float64()),
-        "closest_edge_m": pa.array(edge, pa.float64()),
-        "first_fix_time": tnull,
-        "last_fix_time": tnull,
         "n_fixes_inside": pa.array(np.zeros(n, np.int64), pa.int64()),
         "altitude": pa.array([""] * n, pa.string()),
         "zone_caveat": pa.array([_caveat(zone)] * n, pa.string()),
-        "sort_time": pa.array(t, pa.int64()),
+        "sort_time": pa.array(sort_time, pa.int64()),
     }
-    del null_t
-    return pa.table(cols, schema=_empty_table().schema)
+    cols.update(given)
+    return pa.table({f.name: cols.get(f.name, pa.nulls(n, f.type)) for f in schema}, schema=schema)
 
 
 def _bracket_fixes(tracks: Tracks, fixes: _Fixes, track: int, t: int) -> I64:
@@ -1711,51 +1726,25 @@ def _possible_rows(
     brk[1:] = (segp[1:] != segp[:-1] + 1) | (segs.track[segp[1:]] != segs.track[segp[:-1]])
     starts = segp[brk]
     ends = segp[np.concatenate([np.flatnonzero(brk)[1:] - 1, [segp.size - 1]])]
-    n = starts.size
     t0 = fixes.t_ns[segs.a[starts]]
     t1 = fixes.t_ns[segs.b[ends]]
-    fnull = pa.nulls(n, pa.float64())
-    tnull = pa.nulls(n, TIME_TYPE)
-    cols = {
-        "kind": pa.array(["crossing"] * n, pa.string()),
-        "track_id": pa.array(tracks.track_ids[segs.track[starts]].astype(object), pa.string()),
-        "zone_id": pa.array([zone.id] * n, pa.string()),
-        "zone_name": pa.array([zone.name] * n, pa.string()),
-        "zone_kind": pa.array([zone.kind] * n, pa.string()),
-        "claimants": pa.array([";".join(zone.claimants)] * n, pa.string()),
-        "entry_time": tnull,
-        "exit_time": tnull,
-        "duration_s": fnull,
-        "entry_lat": fnull,
-        "entry_lon": fnull,
-        "exit_lat": fnull,
-        "exit_lon": fnull,
-        "entry_bracket_start": pa.array(t0, TIME_TYPE),
-        "entry_bracket_end": pa.array(t1, TIME_TYPE),
-        "exit_bracket_start": pa.array(t0, TIME_TYPE),
-        "exit_bracket_end": pa.array(t1, TIME_TYPE),
-        "max_depth_m": fnull,
-        "closest_m": fnull,
-        "closest_time": tnull,
-        "evidence": pa.array(["possible"] * n, pa.string()),
-        "source_rows": pa.array(
-            _fmt_rows(
-                tracks,
-                [np.asarray([segs.a[s], segs.b[e]]) for s, e in zip(starts, ends, strict=True)],
-            ),
-            pa.string(),
-        ),
-        "closest_lat": fnull,
-        "closest_lon": fnull,
-        "closest_edge_m": fnull,
-        "first_fix_time": tnull,
-        "last_fix_time": tnull,
-        "n_fixes_inside": pa.array(np.zeros(n, np.int64), pa.int64()),
-        "altitude": pa.array([""] * n, pa.string()),
-        "zone_caveat": pa.array([_caveat(zone)] * n, pa.string()),
-        "sort_time": pa.array(t0, pa.int64()),
-    }
-    return pa.table(cols, schema=_empty_table().schema)
+    source_rows = _fmt_rows(
+        tracks, [np.asarray([segs.a[a], segs.b[b]]) for a, b in zip(starts, ends, strict=True)]
+    )
+    return _zone_rows(
+        tracks,
+        zone,
+        segs.track[starts],
+        "possible",
+        t0,
+        {
+            "entry_bracket_start": pa.array(t0, TIME_TYPE),
+            "entry_bracket_end": pa.array(t1, TIME_TYPE),
+            "exit_bracket_start": pa.array(t0, TIME_TYPE),
+            "exit_bracket_end": pa.array(t1, TIME_TYPE),
+            "source_rows": pa.array(source_rows, pa.string()),
+        },
+    )
 
 
 def _boundary_samples(zone: Zone, model: _ZoneModel) -> tuple[F64, F64]:
