@@ -159,6 +159,57 @@ def test_late_fixes_within_window_end_with_the_batch_answer(
     assert det.stats["fixes_too_late"] == 0
 
 
+def _stream_signature(events: list[StreamEvent]) -> list[tuple[str, str, str, str]]:
+    return sorted((e.id, e.type, e.correction, e.content_key()) for e in events)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    scene=scenes(max_tracks=3, max_fixes=12, duplicate_times=True),
+    sizes=st.lists(st.integers(1, 6), min_size=1, max_size=4),
+    seed=st.integers(0, 2**32 - 1),
+    lateness=st.sampled_from([0.0, 300.0, 5_000.0]),
+    max_delay_s=st.sampled_from([0, 600, 7_200]),
+)
+def test_quiet_tier_publishes_exactly_what_the_per_track_path_publishes(
+    scene: Scene, sizes: list[int], seed: int, lateness: float, max_delay_s: int
+) -> None:
+    """The columnar tier of resting tracks is an optimisation: with fixes arriving late
+    (some beyond the lateness window), gaps and evictions, every event (id, type,
+    correction and content) is the one the per-track path publishes."""
+    tracks = scene.tracks
+    rng = np.random.default_rng(seed)
+    arrival = tracks.t_ns + rng.integers(0, max_delay_s + 1, len(tracks)) * S
+    order = np.lexsort((np.arange(len(tracks)), arrival))
+    kw: dict[str, Any] = {"lateness_s": lateness, "gap_s": 900.0, "evict_after_s": 7_200.0}
+    fast = Detector(scene.zones, **kw)
+    slow = Detector(scene.zones, quiet_tier=False, **kw)
+    got = replay(fast, tracks, sizes, order)
+    want = replay(slow, tracks, sizes, order)
+    assert _stream_signature(got) == _stream_signature(want)
+    assert fast.stats["fixes_too_late"] == slow.stats["fixes_too_late"]
+
+
+def test_quiet_tier_holds_resting_tracks_and_promotes_them_at_a_boundary() -> None:
+    det = Detector(ZONES, lateness_s=60, evict_after_s=None, gap_s=None)
+    # west of the box, flying east in 0.05 degree steps: quiet until near the edge at 130
+    ev = []
+    for k in range(40):
+        ev += det.push(fixes("A", [60 * k], [128.5 + 0.05 * k], start_id=k))
+    assert det.stats["tracks_demoted"] >= 1
+    assert det.stats["fixes_quiet"] > 20  # most fixes took the columnar path
+    assert det.stats["tracks_promoted"] >= 1  # the segment reaching the edge
+    entries = [e for e in ev if e.type == "entry"]
+    assert len(entries) == 1
+    # the edge at 130.0 is crossed between the fixes at 129.95 (k=29) and 130.0 (k=30)
+    assert entries[0].row["entry_bracket_end"] == 60 * 30 * S
+    # a late fix inside the lateness window, between the last two fixes (both in the
+    # box): used, nothing published changes
+    more = det.push(fixes("A", [60 * 39 - 30], [130.42], start_id=500))
+    assert det.stats["fixes_late_used"] == 1
+    assert [e for e in more if e.type in ("entry", "visit")] == []
+
+
 # --------------------------------------------------------------------------- small cases
 ZONES = Zones([Zone("z", "Box", "custom", ("KOR",), box(130.0, 37.0, 131.0, 38.0))])
 

@@ -10,6 +10,7 @@ the zone's central longitude, so that zones across the antimeridian are continuo
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -413,6 +414,52 @@ class Feature:
             )
         return self._ntree
 
+    def local_pairs(
+        self, lon: F64, lat: F64, radius_m: F64, *, chunk: int = 1024
+    ) -> tuple[IXP, IXP, F64]:
+        """(point, component, estimate) for every component whose local-metric estimate
+        (:meth:`approx_component_distance`) from the point is at most ``radius_m`` (per
+        point, metres): the same set a dense evaluation of every component gives, found
+        through the R-tree of the components (points in chunks to bound the memory)."""
+        e = np.zeros(0, dtype=np.intp)
+        if self.n_comp == 0 or lon.shape[0] == 0:
+            return e, e.copy(), np.zeros(0)
+        tree = self._nearest_tree()
+        flon = self.frame(lon)
+        # the estimate scales lon by m_per_deg_lon(lat) and lat by M_PER_DEG_LAT_MIN, so
+        # it is at least their minimum times the distance in the lon/lat plane
+        k = np.minimum(m_per_deg_lon(lat), M_PER_DEG_LAT_MIN)
+        r_deg = np.asarray(radius_m, dtype=np.float64) / k * (1.0 + 1e-9) + 1e-12
+        qs, cs, ds = [], [], []
+        for s in range(0, lon.shape[0], chunk):
+            sl = slice(s, s + chunk)
+            q, c = tree.query(shapely.points(flon[sl], lat[sl]), "dwithin", distance=r_deg[sl])
+            q = q.astype(np.intp) + s
+            c = c.astype(np.intp)
+            d = self.approx_component_distance(lon[q], lat[q], c)
+            keep = d <= radius_m[q]
+            qs.append(q[keep])
+            cs.append(c[keep])
+            ds.append(d[keep])
+        return np.concatenate(qs), np.concatenate(cs), np.concatenate(ds)
+
+    def local_min_distance(self, lon: F64, lat: F64) -> F64:
+        """Smallest local-metric estimate (m) over the components, per point: exactly the
+        minimum of :meth:`approx_component_distance` over every component (``inf`` for a
+        feature without components). An estimate to rank points, not a geodesic distance."""
+        n = lon.shape[0]
+        out = np.full(n, np.inf)
+        if self.n_comp == 0 or n == 0:
+            return out
+        tree = self._nearest_tree()
+        qi, ci = tree.query_nearest(shapely.points(self.frame(lon), lat), all_matches=False)
+        qi, ci = qi.astype(np.intp), ci.astype(np.intp)
+        bound = np.full(n, np.inf)
+        bound[qi] = self.approx_component_distance(lon[qi], lat[qi], ci)
+        q, _, d = self.local_pairs(lon, lat, bound)
+        np.minimum.at(out, q, d)
+        return out
+
     def _candidate_pairs(self, lon: F64, lat: F64, search_m: float) -> tuple[IXP, IXP]:
         """(point, component) pairs that can hold each point's nearest component within
         ``search_m``: the nearest component in the lon/lat plane bounds the true nearest
@@ -504,6 +551,87 @@ class Feature:
     def has_edges(self) -> bool:
         """True when the feature has lines or polygon rings (not only points)."""
         return bool(self.ax.shape[0] > 0 or self.area is not None)
+
+
+class EdgeCells:
+    """Which cells of a regular lon/lat grid an edge passes through, as a summed-area
+    table: :meth:`may_meet` tells in O(1) per box whether a box can touch any edge.
+
+    A prefilter only: a box that touches an edge always answers True (cells are marked
+    conservatively: every edge is sampled at most one cell apart and the 3 x 3
+    neighbourhood of each sample's cell is marked, which covers the edge between
+    samples). A box far from every edge answers False without an R-tree query, which is
+    most boxes of a track crossing a large zone's interior or exterior.
+
+    Parameters
+    ----------
+    ax, ay, bx, by : ndarray of float64
+        Edge ends, in the zone's frame (degrees).
+    max_cells : int
+        Bound on the grid size; cells are at least ``min_cell_deg`` wide.
+    """
+
+    def __init__(
+        self,
+        ax: F64,
+        ay: F64,
+        bx: F64,
+        by: F64,
+        *,
+        max_cells: int = 1 << 20,
+        min_cell_deg: float = 0.01,
+    ) -> None:
+        self.empty = ax.size == 0
+        if self.empty:
+            self.x0 = self.y0 = 0.0
+            self.cell = 1.0
+            self.nx = self.ny = 1
+            self.sat = np.zeros((2, 2), dtype=np.int64)
+            return
+        x0 = float(min(ax.min(), bx.min()))
+        y0 = float(min(ay.min(), by.min()))
+        w = float(max(ax.max(), bx.max())) - x0
+        h = float(max(ay.max(), by.max())) - y0
+        cell = max(min_cell_deg, math.sqrt(max(w * h, 1e-12) / max_cells), w / 4096, h / 4096)
+        # one cell of margin on every side so that the 3 x 3 marks stay in the grid
+        self.x0, self.y0, self.cell = x0 - cell, y0 - cell, cell
+        self.nx = int(w / cell) + 3
+        self.ny = int(h / cell) + 3
+        length = np.hypot(bx - ax, by - ay)
+        k = np.ceil(length / cell).astype(np.int64) + 1  # samples per edge, <= 1 cell apart
+        owner = np.repeat(np.arange(ax.size), k)
+        j = np.arange(owner.size) - np.repeat(np.cumsum(k) - k, k)
+        f = j / np.maximum(k[owner] - 1, 1)
+        sx = ax[owner] + f * (bx[owner] - ax[owner])
+        sy = ay[owner] + f * (by[owner] - ay[owner])
+        cx = np.clip(((sx - self.x0) / cell).astype(np.int64), 1, self.nx - 2)
+        cy = np.clip(((sy - self.y0) / cell).astype(np.int64), 1, self.ny - 2)
+        grid = np.zeros((self.ny, self.nx), dtype=np.int8)
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                grid[cy + dy, cx + dx] = 1
+        sat = np.zeros((self.ny + 1, self.nx + 1), dtype=np.int64)
+        np.cumsum(np.cumsum(grid, axis=0), axis=1, out=sat[1:, 1:])
+        self.sat = sat
+
+    def may_meet(self, x0: F64, y0: F64, x1: F64, y1: F64) -> npt.NDArray[np.bool_]:
+        """True where the box ``[x0, x1] x [y0, y1]`` (frame degrees) may touch an edge."""
+        if self.empty:
+            return np.zeros(np.shape(x0), dtype=bool)
+        c = self.cell
+        i0 = np.floor((np.asarray(x0) - self.x0) / c)
+        i1 = np.floor((np.asarray(x1) - self.x0) / c)
+        j0 = np.floor((np.asarray(y0) - self.y0) / c)
+        j1 = np.floor((np.asarray(y1) - self.y0) / c)
+        outside = (i1 < 0) | (j1 < 0) | (i0 >= self.nx) | (j0 >= self.ny)
+        outside |= ~(np.isfinite(i0) & np.isfinite(i1) & np.isfinite(j0) & np.isfinite(j1))
+        i0 = np.clip(i0, 0, self.nx - 1).astype(np.int64)
+        i1 = np.clip(i1, 0, self.nx - 1).astype(np.int64)
+        j0 = np.clip(j0, 0, self.ny - 1).astype(np.int64)
+        j1 = np.clip(j1, 0, self.ny - 1).astype(np.int64)
+        s = self.sat
+        count = s[j1 + 1, i1 + 1] - s[j0, i1 + 1] - s[j1 + 1, i0] + s[j0, i0]
+        return np.asarray((count > 0) & ~outside, dtype=bool)
 
 
 def segment_boxes(seg: SegmentGeo, frame: Frame) -> tuple[F64, F64, F64, F64]:

@@ -27,6 +27,7 @@ its midpoint, so spurious candidates never create visits.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -40,7 +41,15 @@ from ..core.geodesy import M_PER_DEG_LAT_MIN, inv, m_per_deg_lon, wrap180
 from ..core.tracks import Tracks
 from ..core.zones import Zone, Zones
 from ..errors import ConfigError
-from ._geometry import Feature, Frame, SegmentGeo, edges_of, pad_box_deg, segment_boxes
+from ._geometry import (
+    EdgeCells,
+    Feature,
+    Frame,
+    SegmentGeo,
+    edges_of,
+    pad_box_deg,
+    segment_boxes,
+)
 from ._kernels import (
     bisect_root,
     chord_edge_distance_fast_m,
@@ -213,8 +222,18 @@ class _PolygonModel(_ZoneModel):
                 np.maximum(self.ay, self.by),
             )
         )
+        self.cells = EdgeCells(self.ax, self.ay, self.bx, self.by)
         self.reference = Feature(zone.reference, self.frame) if zone.reference is not None else None
         self.boundary = Feature(shapely.boundary(zone.geometry), self.frame)
+
+    def boxes_near_edges(self, x0: F64, y0: F64, x1: F64, y1: F64) -> IXP:
+        """Positions (ascending, unique) of the boxes (frame degrees) that overlap some
+        edge's box and pass through a cell an edge crosses (:class:`EdgeCells`)."""
+        maybe = np.flatnonzero(self.cells.may_meet(x0, y0, x1, y1))
+        if maybe.size == 0:
+            return maybe.astype(np.intp)
+        hit = self.edge_tree.query(shapely.box(x0[maybe], y0[maybe], x1[maybe], y1[maybe]))[0]
+        return np.unique(maybe[hit]).astype(np.intp)
 
     def contains(self, lon: F64, lat: F64) -> B:
         if lon.shape[0] == 0:
@@ -237,7 +256,7 @@ class _PolygonModel(_ZoneModel):
             near_edge = np.flatnonzero(d <= 1.05 * bulge + 1.0)
         else:
             bx0, by0, bx1, by1 = segment_boxes(geo.take(idx), self.frame)
-            near_edge = np.unique(self.edge_tree.query(shapely.box(bx0, by0, bx1, by1))[0])
+            near_edge = self.boxes_near_edges(bx0, by0, bx1, by1)
         if near_edge.size == 0:
             return np.zeros(0, dtype=np.intp), np.zeros(0)
         own_sub, f_sub = self._roots_near_edges(geo, idx[near_edge])
@@ -329,6 +348,26 @@ class _PolygonModel(_ZoneModel):
             done[act] = ((b[act] - a[act]) <= 1e-15) | (fc == 0)
         refined = np.where(np.abs(fa) < np.abs(fb), a, b)
         return np.where(ok, refined, f)
+
+
+_POLYGON_MODELS: dict[int, tuple[weakref.ref[Zone], _PolygonModel]] = {}
+
+
+def polygon_model(zone: Zone) -> _PolygonModel:
+    """The prepared model of a polygon zone (edges, R-trees), built once per ``Zone``
+    object and kept while the zone lives: a stream calls ``crossings`` on the same zones
+    many times, and a coastline zone of 30,000 edges takes tens of ms to prepare."""
+    key = id(zone)
+    hit = _POLYGON_MODELS.get(key)
+    if hit is not None and hit[0]() is zone:
+        return hit[1]
+    model = _PolygonModel(zone)
+
+    def forget(_ref: weakref.ref[Zone], k: int = key) -> None:
+        _POLYGON_MODELS.pop(k, None)
+
+    _POLYGON_MODELS[key] = (weakref.ref(zone, forget), model)
+    return model
 
 
 class _BufferModel(_ZoneModel):
@@ -753,7 +792,7 @@ def _zone_crossings(
     max_speed_mps: float | None,
 ) -> pa.Table:
     search_m = float(near_m or 0.0)
-    model: _ZoneModel = _BufferModel(zone, search_m) if zone.is_buffer else _PolygonModel(zone)
+    model: _ZoneModel = _BufferModel(zone, search_m) if zone.is_buffer else polygon_model(zone)
     frame = model.frame
     x0, y0, x1, y1 = model.bounds
     limits = _VerticalLimits(zone)
@@ -1442,9 +1481,10 @@ def _visit_closest(
 def _polygon_depth(fixes: _Fixes, model: _PolygonModel, v: _Visits) -> F64:
     """Largest geodesic distance to the zone boundary over the fixes inside each visit.
 
-    Fixes are ranked by a fast local-metre estimate; the deepest fix of each visit is then
-    measured exactly (geodesic distance to the nearest lon/lat edge, golden-section search
-    along the few edges whose estimate is within 5 % + 2 km of the nearest).
+    Fixes are ranked by a local-metre estimate of their distance to the nearest edge
+    (:meth:`Feature.local_min_distance`, found through an R-tree); the deepest fix of each
+    visit is then measured exactly (geodesic distance to the lon/lat edges whose estimate
+    is within 5 % + 2 km of the nearest, golden-section search along each).
     """
     n = v.track.size
     depth = np.zeros(n)
@@ -1455,69 +1495,20 @@ def _polygon_depth(fixes: _Fixes, model: _PolygonModel, v: _Visits) -> F64:
     owner = np.repeat(np.arange(n), counts)
     start = np.repeat(np.cumsum(counts) - counts, counts)
     fx = np.repeat(v.first_in, counts) + (np.arange(owner.size) - start)
-    approx = _approx_boundary_distance(model, fixes.lon[fx], fixes.lat[fx])
-    if model.ax.size > DENSE_EDGES_MAX:
-        # the coarse estimate only shortlists: the 16 deepest fixes of each visit are
-        # estimated again in the local metre metric, which picks the deepest
-        o = np.lexsort((-approx, owner))
-        rank = np.arange(o.size) - np.repeat(np.cumsum(counts) - counts, counts)
-        keep = o[rank < 16]
-        owner, fx = owner[keep], fx[keep]
-        approx = _approx_boundary_distance(model, fixes.lon[fx], fixes.lat[fx], dense=True)
-    # deepest fix per visit by the estimate
+    boundary = model.boundary
+    approx = boundary.local_min_distance(fixes.lon[fx], fixes.lat[fx])
+    # deepest fix per visit by the estimate (ties: the earliest)
     o = np.lexsort((-approx, owner))
     first = np.ones(o.size, dtype=bool)
     first[1:] = owner[o][1:] != owner[o][:-1]
-    best_owner, best_fx = owner[o][first], fx[o][first]
+    best_owner, best_fx, best_approx = owner[o][first], fx[o][first], approx[o][first]
     lon, lat = fixes.lon[best_fx], fixes.lat[best_fx]
-    per_edge = _approx_edge_distances(model, lon, lat)
-    near_min = per_edge.min(axis=1, keepdims=True)
-    p_idx, e_idx = np.nonzero(per_edge <= near_min * 1.05 + 2_000.0)
-    comp = (e_idx + model.boundary.n_points).astype(np.intp)
-    d, _, _ = model.boundary.component_distance(lon[p_idx], lat[p_idx], comp)
+    p_idx, comp, _ = boundary.local_pairs(lon, lat, best_approx * 1.05 + 2_000.0)
+    d, _, _ = boundary.component_distance(lon[p_idx], lat[p_idx], comp)
     exact = np.full(best_owner.size, np.inf)
     np.minimum.at(exact, p_idx, d)
     depth[best_owner] = exact
     return depth
-
-
-def _approx_edge_distances(model: _PolygonModel, lon: F64, lat: F64) -> F64:
-    """Estimated distance (m) from each point to each zone edge, shape (points, edges),
-    in a local equirectangular metric around each point."""
-    px, py = model.frame(lon)[:, None], lat[:, None]
-    kx = m_per_deg_lon(lat)[:, None]
-    ky = M_PER_DEG_LAT_MIN
-    ax, ay = (model.ax[None, :] - px) * kx, (model.ay[None, :] - py) * ky
-    bx, by = (model.bx[None, :] - px) * kx, (model.by[None, :] - py) * ky
-    ex, ey = bx - ax, by - ay
-    with np.errstate(invalid="ignore", divide="ignore"):
-        u = np.clip(-(ax * ex + ay * ey) / (ex * ex + ey * ey), 0.0, 1.0)
-    u = np.where(np.isfinite(u), u, 0.0)
-    return np.asarray(np.hypot(ax + u * ex, ay + u * ey), dtype=np.float64)
-
-
-def _approx_boundary_distance(
-    model: _PolygonModel, lon: F64, lat: F64, *, dense: bool = False
-) -> F64:
-    """Estimated distance (m) to the nearest zone edge, in chunks of bounded memory.
-
-    Zones of many edges (coastline buffers) use GEOS's distance to the boundary in the
-    lon/lat plane, scaled by the local length of a degree of longitude: an estimate that
-    only ranks the fixes of a visit (the deepest is then measured exactly).
-    """
-    if model.ax.size > DENSE_EDGES_MAX and not dense:
-        if lon.size == 0:
-            return np.zeros(0)
-        boundary = shapely.boundary(model.geom)
-        deg = shapely.distance(boundary, shapely.points(model.frame(lon), lat))
-        return np.asarray(deg * m_per_deg_lon(lat), dtype=np.float64)
-    out = np.full(lon.size, np.inf)
-    chunk = max(1, 4_000_000 // max(1, model.ax.size))
-    for s in range(0, lon.size, chunk):  # chunks of points bound the memory
-        out[s : s + chunk] = _approx_edge_distances(
-            model, lon[s : s + chunk], lat[s : s + chunk]
-        ).min(axis=1)
-    return out
 
 
 def _near_rows(

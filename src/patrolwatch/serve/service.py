@@ -31,8 +31,15 @@ from typing import Any, Literal
 import numpy as np
 
 from ..core.zones import Zones
+from ..detect.formations import (
+    DEFAULT_MAX_DROPOUT_S,
+    DEFAULT_MAX_SEP_M,
+    DEFAULT_MAX_VSEP_M,
+    DEFAULT_MIN_DURATION_S,
+)
 from ..units import NS_PER_S
 from .alerts import AlertRule, Broker, WebhookSender, make_alert, match_rules
+from .joint import DEFAULT_EVERY_S, FormationTracker
 from .store import IngestBatch, Reject, Store
 from .stream import (
     DEFAULT_EVICT_AFTER_S,
@@ -90,6 +97,13 @@ class ServeConfig:
     demo: bool = False
     demo_speed: float = 60.0
     demo_loop: bool = False
+    formations: bool = True
+    """Run the streaming formation tracker (:mod:`patrolwatch.serve.joint`) too."""
+    formation_max_sep_m: float = DEFAULT_MAX_SEP_M
+    formation_max_vsep_m: float = DEFAULT_MAX_VSEP_M
+    formation_min_duration_s: float = DEFAULT_MIN_DURATION_S
+    formation_max_dropout_s: float = DEFAULT_MAX_DROPOUT_S
+    formation_every_s: float = DEFAULT_EVERY_S
 
 
 @dataclass
@@ -152,12 +166,13 @@ class Service:
         self.broker = Broker()
         self.store: Store | None = None
         self.detector = self._new_detector()
+        self.formations = self._new_tracker()
         self.positions: dict[str, dict[str, Any]] = {}  # replaced whole, never mutated
         self._snapshot: dict[str, Any] = {}  # detector figures, taken by the pipeline thread
         self.feeds: list[Any] = []
         self._queue: asyncio.Queue[_Item] | None = None
         self._tasks: list[asyncio.Task[Any]] = []
-        self._tracked: set[str] = set()
+        self._snapshot_at = 0.0
         self._webhook_wake = asyncio.Event()
         self._webhook_next: dict[str, float] = {}
         self._commits: deque[tuple[float, int, float]] = deque(maxlen=512)  # (wall s, fixes, lag s)
@@ -185,6 +200,19 @@ class Service:
             lateness_s=c.lateness_s,
             evict_after_s=c.evict_after_s,
             gap_s=c.gap_s,
+        )
+
+    def _new_tracker(self) -> FormationTracker | None:
+        c = self.config
+        if not c.formations:
+            return None
+        return FormationTracker(
+            max_sep_m=c.formation_max_sep_m,
+            max_vsep_m=c.formation_max_vsep_m,
+            min_duration_s=c.formation_min_duration_s,
+            max_dropout_s=c.formation_max_dropout_s,
+            every_s=c.formation_every_s,
+            evict_after_s=c.evict_after_s,
         )
 
     # ------------------------------------------------------------------ life cycle
@@ -238,17 +266,11 @@ class Service:
         t0 = time.perf_counter()
         for batch in self.store.replay_fixes():
             self.detector.push(batch)
+            if self.formations is not None:
+                self.formations.push(batch)
             self._update_positions(batch)
             n += len(batch)
-        current = self.detector.window_start_ns()
-        self._tracked = set(current)
-        self._snapshot = {
-            "open_tracks": self.detector.open_tracks,
-            "open_visits": len(self.detector.open_visits()),
-            "detector": dict(self.detector.stats),
-            "detector_state": self.detector.state_size(),
-            "min_window_ns": min(current.values()) if current else None,
-        }
+        self._take_snapshot(force=True)
         if n:
             log.info("rebuilt detector from %d stored fixes in %.1f s", n, time.perf_counter() - t0)
 
@@ -317,6 +339,7 @@ class Service:
 
     def _reset_detector(self) -> None:
         self.detector = self._new_detector()
+        self.formations = self._new_tracker()
         self._rebuild()
 
     def _process(
@@ -349,25 +372,25 @@ class Service:
         fixes = concat_fixes([b.fixes for b in new]) if new else None
         if fixes is not None and len(fixes):
             events += self.detector.push(fixes)
+            if self.formations is not None:
+                events += self.formations.push(fixes)
         ticks = [it.now_ns for it in items if it.batch is None]
         if ticks:
             events += self.detector.advance(max(ticks))
+            if self.formations is not None:
+                events += self.formations.advance(max(ticks))
         alerts = [make_alert(r, e) for e in events for r in match_rules(self.config.rules, e)]
-        current = self.detector.window_start_ns()
-        self._snapshot = {
-            "open_tracks": self.detector.open_tracks,
-            "open_visits": len(self.detector.open_visits()),
-            "detector": dict(self.detector.stats),
-            "detector_state": self.detector.state_size(),
-            "min_window_ns": min(current.values()) if current else None,
-        }
-        touched = set(fixes.track_id.tolist()) if fixes is not None else set()
-        window = {k: v for k, v in current.items() if k in touched}
-        last = {k: self.detector._tracks[k].last_t for k in window}
-        dropped = sorted(self._tracked - set(current))
+        self._take_snapshot()
+        touched = np.unique(fixes.track_id).tolist() if fixes is not None and len(fixes) else []
+        tids, starts, lasts = self.detector.track_state(touched)
+        window = dict(zip(tids, starts, strict=True))
+        if self.formations is not None:  # a restart replays what the tracker needs too
+            need = self.formations.window_start_ns(tids)
+            window = {k: min(v, need.get(k, v)) for k, v in window.items()}
+        last = dict(zip(tids, lasts, strict=True))
+        dropped = self.detector.take_dropped()
         event_batch = {e.id: ids[-1][0] for e in events} if ids else {}
         store.commit(new, ids, events, event_batch, alerts, window, last, dropped)
-        self._tracked = (self._tracked | set(window)) - set(dropped)
         # acknowledgements, in the order of the items
         by_key = {b.batch_key: (b, i) for b, i in zip(new, ids, strict=True) if b.batch_key}
         nb: IngestBatch
@@ -406,6 +429,26 @@ class Service:
             lag = (time.time_ns() - min(b.received_ns for b in new)) / NS_PER_S
             self._commits.append((time.time(), n_fix, lag))
         return acks, events, alerts, pos
+
+    def _take_snapshot(self, *, force: bool = False) -> None:
+        """Detector figures for metrics and retention (pipeline thread; the oldest fix
+        still needed is a pass over every held track, so at most every 5 s)."""
+        now = time.monotonic()
+        snap = dict(self._snapshot)
+        snap.update(
+            open_tracks=self.detector.open_tracks,
+            open_visits=len(self.detector.open_visits()),
+            detector=dict(self.detector.stats),
+        )
+        if force or now - self._snapshot_at >= 5.0:
+            current = self.detector.window_start_ns()
+            if self.formations is not None:  # retention keeps what the tracker needs
+                for k, v in self.formations.window_start_ns(current).items():
+                    current[k] = min(current[k], v)
+            snap["detector_state"] = self.detector.state_size()
+            snap["min_window_ns"] = min(current.values()) if current else None
+            self._snapshot_at = now
+        self._snapshot = snap
 
     def _reject_future(self, b: IngestBatch, now_ns: int) -> None:
         f = b.fixes

@@ -302,11 +302,22 @@ class Store:
                         alert_rows,
                     )
                 if window_start_ns:
-                    rows = [
-                        (k, int(v), int((last_ns or {}).get(k, v)))
-                        for k, v in window_start_ns.items()
-                    ]
-                    con.executemany("INSERT OR REPLACE INTO track_state VALUES (?, ?, ?)", rows)
+                    keys = list(window_start_ns)
+                    lasts = last_ns or {}
+                    state = pa.table(
+                        {
+                            "track_id": pa.array(keys, pa.string()),
+                            "window_start_ns": pa.array(
+                                [int(window_start_ns[k]) for k in keys], pa.int64()
+                            ),
+                            "last_ns": pa.array(
+                                [int(lasts.get(k, window_start_ns[k])) for k in keys], pa.int64()
+                            ),
+                        }
+                    )
+                    con.register("_new_state", state)
+                    con.execute("INSERT OR REPLACE INTO track_state SELECT * FROM _new_state")
+                    con.unregister("_new_state")
                 if dropped_tracks:
                     con.execute(
                         "DELETE FROM track_state WHERE track_id IN (SELECT unnest(?))",

@@ -565,6 +565,355 @@ class _Chunk:
     lo: int = 0  # first new position of the step
 
 
+# =========================================================================== quiet tier
+_COL_DTYPES: dict[str, Any] = {
+    "t": np.int64,
+    "lon": np.float64,
+    "lat": np.float64,
+    "alt": np.float64,
+    "spd": np.float64,
+    "hdg": np.float64,
+    "seq": np.int64,
+    "src": np.int32,
+    "line": np.int64,
+}
+
+
+_NO_POS = np.iinfo(np.int64).max
+
+
+@dataclass
+class _Run:
+    """Fixes of quiet tracks from one push (or a compaction), sorted by (slot, pos)."""
+
+    slot: I64
+    gen: I64
+    pos: I64
+    cols: dict[str, npt.NDArray[Any]]
+    t_max: int
+
+
+class _QuietTier:
+    """Tracks that did nothing but fly on, held as columns instead of one object each.
+
+    A track is moved here after a step in which it published nothing new to undo and has
+    no open gap (:meth:`Detector._demote`); it may be inside zones (its open visits
+    stay as they are: the small :class:`_State` object is kept, untouched). New fixes
+    of such a track whose segments cannot cross a zone boundary (no segment box, grown
+    for the geodesic's bulge, meets a zone edge's cell and box, nor the box of a buffer
+    zone or of a zone with vertical limits), that are not late and open no reporting gap,
+    change nothing but the track's newest fix: they are appended to columns without any
+    per-track Python work. Any other fix *promotes* the track back to a :class:`_Track`
+    (:meth:`take`) with the fixes its open visits and its lateness window need, its
+    logged steps, and one step for the quiet fixes that undoes to the kept state.
+
+    Fixes live in a log of runs (one per push, sorted by slot), merged when older than the
+    lateness window, keeping per slot the fixes at or after its ``need`` position (open
+    visits, logged steps), at or after ``newest - lateness``, and the one just before.
+    """
+
+    def __init__(self, lateness_ns: int) -> None:
+        self.lateness_ns = lateness_ns
+        self.slot_of: dict[str, int] = {}
+        self.ids: list[str] = []
+        self.free: list[int] = []
+        self.cap = 0
+        self.last: dict[str, npt.NDArray[Any]] = {c: np.empty(0, d) for c, d in _COL_DTYPES.items()}
+        self.n = np.empty(0, np.int64)
+        self.gen = np.empty(0, np.int64)
+        self.need = np.empty(0, np.int64)  # first position open items or steps need
+        self.need_t = np.empty(0, np.int64)  # time of the fix at that position
+        self.demote_n = np.empty(0, np.int64)  # fixes seen when the track came here
+        self.gap_open = np.empty(0, bool)
+        self.alive = np.empty(0, bool)
+        self.attrs: dict[str, npt.NDArray[Any]] = {}
+        self.states: dict[int, _State] = {}  # slots with open items
+        self.steps: dict[int, list[_Step]] = {}  # steps logged before the track came here
+        self.recent: dict[int, deque[tuple[str, int, int]]] = {}
+        self.runs: list[_Run] = []
+        self._pending: list[tuple[I64, I64, dict[str, npt.NDArray[Any]]]] = []
+        self.log_fixes = 0
+
+    def __len__(self) -> int:
+        return len(self.slot_of)
+
+    # ---------------------------------------------------------------- slots
+    def _grow(self, need: int) -> None:
+        if need <= self.cap:
+            return
+        cap = max(1024, 1 << (need - 1).bit_length())
+
+        def grown(a: npt.NDArray[Any], fill: Any) -> npt.NDArray[Any]:
+            out = np.full(cap, fill, dtype=a.dtype)
+            out[: a.shape[0]] = a
+            return out
+
+        self.last = {c: grown(a, 0) for c, a in self.last.items()}
+        self.n = grown(self.n, 0)
+        self.gen = grown(self.gen, 0)
+        self.need = grown(self.need, _NO_POS)
+        self.need_t = grown(self.need_t, _NO_POS)
+        self.demote_n = grown(self.demote_n, 0)
+        self.gap_open = grown(self.gap_open, False)
+        self.alive = grown(self.alive, False)
+        self.attrs = {k: grown(a, "") for k, a in self.attrs.items()}
+        self.ids.extend([""] * (cap - len(self.ids)))
+        self.cap = cap
+
+    def _new_slot(self, track_id: str) -> int:
+        if self.free:
+            slot = self.free.pop()
+        else:
+            slot = len(self.slot_of)
+            self._grow(slot + 1)
+        self.slot_of[track_id] = slot
+        self.ids[slot] = track_id
+        self.alive[slot] = True
+        self.gen[slot] += 1
+        return slot
+
+    def _attr_column(self, key: str) -> npt.NDArray[Any]:
+        col = self.attrs.get(key)
+        if col is None:
+            col = self.attrs[key] = np.full(self.cap, "", dtype=object)
+        return col
+
+    def remove(self, slots: npt.NDArray[np.int64]) -> list[str]:
+        """Forget these slots (eviction or promotion); returns their track ids."""
+        out = []
+        for slot in slots.tolist():
+            tid = self.ids[slot]
+            del self.slot_of[tid]
+            self.alive[slot] = False
+            self.gen[slot] += 1  # log entries of the old track no longer match
+            self.need[slot] = _NO_POS
+            self.need_t[slot] = _NO_POS
+            self.states.pop(slot, None)
+            self.steps.pop(slot, None)
+            self.recent.pop(slot, None)
+            for col in self.attrs.values():
+                col[slot] = ""
+            self.free.append(slot)
+            out.append(tid)
+        return out
+
+    def with_state(self) -> npt.NDArray[np.int64]:
+        """Slots with open items (they must be promoted to be closed)."""
+        return np.asarray(sorted(self.states), dtype=np.int64)
+
+    # ---------------------------------------------------------------- demotion
+    def add(self, track: _Track) -> None:
+        """Take a :class:`_Track` that may rest (see :meth:`Detector._demote`)."""
+        slot = self._new_slot(track.id)
+        buf = track.buf
+        k = buf.n - 1
+        for c in _COL_DTYPES:
+            self.last[c][slot] = getattr(buf, c)[k]
+        self.n[slot] = track.n
+        self.demote_n[slot] = track.n
+        self.gap_open[slot] = track.state.gap_open
+        for key, value in track.attrs.items():
+            self._attr_column(key)[slot] = value
+        if track.recent:
+            self.recent[slot] = track.recent
+        need = _NO_POS
+        if track.state.opens:
+            self.states[slot] = track.state
+            need = min(need, *(op.anchor for op in track.state.opens.values()))
+        if track.steps:
+            self.steps[slot] = list(track.steps)
+            need = min(need, track.steps[0].carry)
+            for step in track.steps:
+                for op in step.before.opens.values():
+                    need = min(need, op.anchor)
+        self.need[slot] = need
+        self.need_t[slot] = buf.t[need - track.base] if need != _NO_POS else _NO_POS
+        lo = 0 if self.lateness_ns > 0 or need != _NO_POS else buf.n
+        if lo < buf.n:
+            self._pending.append(
+                (
+                    np.full(buf.n - lo, slot, np.int64),
+                    track.base + np.arange(lo, buf.n, dtype=np.int64),
+                    {c: getattr(buf, c)[lo : buf.n] for c in _COL_DTYPES},
+                )
+            )
+
+    def flush_added(self) -> None:
+        """Log the fixes of the tracks :meth:`add` took since the last call, as one run."""
+        if not self._pending:
+            return
+        parts, self._pending = self._pending, []
+        self._append_run(
+            np.concatenate([p[0] for p in parts]),
+            np.concatenate([p[1] for p in parts]),
+            {c: np.concatenate([p[2][c] for p in parts]) for c in _COL_DTYPES},
+        )
+
+    def _append_run(self, slot: I64, pos: I64, cols: dict[str, npt.NDArray[Any]]) -> None:
+        if slot.size == 0:
+            return
+        o = np.lexsort((pos, slot))
+        self.runs.append(
+            _Run(
+                slot[o],
+                self.gen[slot[o]],
+                pos[o],
+                {c: v[o] for c, v in cols.items()},
+                int(cols["t"].max()),
+            )
+        )
+        self.log_fixes += int(slot.size)
+
+    # ---------------------------------------------------------------- promotion
+    def take(self, slots: npt.NDArray[np.int64]) -> list[_Track]:
+        """Promote these slots back to :class:`_Track` objects (see the class
+        docstring); the slots are freed."""
+        slots = np.asarray(slots, dtype=np.int64)
+        order = np.argsort(slots, kind="stable")
+        ss = slots[order]
+        parts_owner: list[I64] = []
+        parts_pos: list[I64] = []
+        parts_cols: list[dict[str, npt.NDArray[Any]]] = []
+        for run in self.runs:
+            lo = np.searchsorted(run.slot, ss, "left")
+            hi = np.searchsorted(run.slot, ss, "right")
+            cnt = hi - lo
+            total = int(cnt.sum())
+            if total == 0:
+                continue
+            owner = np.repeat(order, cnt)
+            idx = np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(total)
+            ok = run.gen[idx] == self.gen[slots[owner]]
+            parts_owner.append(owner[ok])
+            parts_pos.append(run.pos[idx[ok]])
+            parts_cols.append({c: v[idx[ok]] for c, v in run.cols.items()})
+        # the newest fix of each slot (always part of the window)
+        parts_owner.append(np.arange(slots.size, dtype=np.int64))
+        parts_pos.append(self.n[slots] - 1)
+        parts_cols.append({c: self.last[c][slots] for c in _COL_DTYPES})
+        owner = np.concatenate(parts_owner)
+        pos = np.concatenate(parts_pos)
+        cols = {c: np.concatenate([p[c] for p in parts_cols]) for c in _COL_DTYPES}
+        o = np.lexsort((pos, owner))
+        owner, pos = owner[o], pos[o]
+        cols = {c: v[o] for c, v in cols.items()}
+        keep = np.ones(owner.size, dtype=bool)
+        keep[1:] = (owner[1:] != owner[:-1]) | (pos[1:] != pos[:-1])
+        owner, pos = owner[keep], pos[keep]
+        cols = {c: v[keep] for c, v in cols.items()}
+        bounds = np.searchsorted(owner, np.arange(slots.size + 1))
+        tracks = []
+        for i, slot in enumerate(slots.tolist()):
+            a, b = int(bounds[i]), int(bounds[i + 1])
+            p = pos[a:b]
+            n = int(self.n[slot])
+            last_t = int(self.last["t"][slot])
+            state = self.states.get(slot) or _State()
+            restored = self.steps.get(slot, [])
+            carry = n - 1
+            if self.lateness_ns > 0:
+                carry = int(self.demote_n[slot]) - 1
+                if not restored:  # the kept state holds from the fix before the horizon on
+                    t = cols["t"][a:b]
+                    hp = max(int(np.searchsorted(t, last_t - self.lateness_ns, "left")) - 1, 0)
+                    carry = max(carry, int(p[hp]))
+            first_pos = min(int(self.need[slot]), carry)
+            a += int(np.searchsorted(p, first_pos, "left"))
+            tr = _Track(self.ids[slot])
+            tr.n = n
+            tr.last_t = last_t
+            tr.base = int(pos[a])
+            tr.buf.set_columns({c: v[a:b] for c, v in cols.items()})
+            state.gap_open = bool(self.gap_open[slot])
+            tr.state = state
+            tr.attrs = {k: str(v[slot]) for k, v in self.attrs.items() if v[slot] != ""}
+            rec = self.recent.get(slot)
+            if rec is not None:
+                tr.recent = rec
+            tr.steps.extend(restored)
+            if self.lateness_ns > 0 and carry < n - 1:
+                before = state.copy()
+                before.gap_open = False
+                tr.steps.append(_Step(before, carry, carry + 1, n, []))
+            tracks.append(tr)
+        self.remove(slots)
+        return tracks
+
+    # ---------------------------------------------------------------- quiet fixes
+    def extend(
+        self,
+        slot: I64,
+        cols: dict[str, npt.NDArray[Any]],
+        first: npt.NDArray[np.bool_],
+        attrs: Mapping[str, npt.NDArray[Any]],
+    ) -> None:
+        """Append fixes of slots (grouped by slot, each group in time order; ``first``
+        marks the first fix of each group)."""
+        if slot.size == 0:
+            return
+        starts = np.flatnonzero(first)
+        counts = np.diff(np.append(starts, slot.size))
+        gslot = slot[starts]
+        rank = np.arange(slot.size) - np.repeat(starts, counts)
+        pos = self.n[slot] + rank
+        keep_log = (self.need[slot] != _NO_POS) | (self.lateness_ns > 0)
+        if keep_log.any():
+            k = np.flatnonzero(keep_log)
+            self._append_run(slot[k], pos[k], {c: v[k] for c, v in cols.items()})
+        ends = starts + counts - 1
+        for c in _COL_DTYPES:
+            self.last[c][gslot] = cols[c][ends]
+        self.n[gslot] += counts
+        self.gap_open[gslot] = False
+        for key, values in attrs.items():
+            ne = np.flatnonzero(values != "")
+            if ne.size == 0:
+                continue
+            col = self._attr_column(key)
+            us, ui = np.unique(slot[ne], return_index=True)
+            empty = col[us] == ""
+            col[us[empty]] = values[ne[ui[empty]]]
+
+    def compact(self, watermark_ns: int) -> None:
+        """Merge the runs older than the lateness window, keeping what a promotion may
+        need (see the class docstring)."""
+        if len(self.runs) < 2:
+            return
+        cut = watermark_ns - self.lateness_ns
+        old = [r for r in self.runs if r.t_max < cut]
+        if len(old) < 8:
+            return
+        young = [r for r in self.runs if r.t_max >= cut]
+        slot = np.concatenate([r.slot for r in old])
+        gen = np.concatenate([r.gen for r in old])
+        pos = np.concatenate([r.pos for r in old])
+        cols = {c: np.concatenate([r.cols[c] for r in old]) for c in _COL_DTYPES}
+        ok = self.alive[slot] & (gen == self.gen[slot])
+        o = np.flatnonzero(ok)
+        o = o[np.lexsort((pos[o], slot[o]))]
+        slot, gen, pos = slot[o], gen[o], pos[o]
+        cols = {c: v[o] for c, v in cols.items()}
+        t = cols["t"]
+        main = (pos >= self.need[slot]) | (t >= self.last["t"][slot] - self.lateness_ns)
+        if self.lateness_ns > 0:
+            nxt_same = np.zeros(slot.size, dtype=bool)
+            nxt_same[:-1] = slot[1:] == slot[:-1]
+            nxt_main = np.zeros(slot.size, dtype=bool)
+            nxt_main[:-1] = main[1:]
+            keep = main | (~main & (~nxt_same | nxt_main))
+        else:
+            keep = main
+        self.runs = []
+        self.log_fixes = sum(int(r.slot.size) for r in young)
+        if keep.any():
+            k = np.flatnonzero(keep)
+            self.runs.append(
+                _Run(slot[k], gen[k], pos[k], {c: v[k] for c, v in cols.items()}, int(t[k].max()))
+            )
+            self.log_fixes += int(k.size)
+        self.runs.extend(young)
+
+
 # =========================================================================== zone prefilter
 class _ZoneBoxes:
     """Each zone's lon/lat box in its own frame, to call ``crossings`` only on zones that a
@@ -631,6 +980,11 @@ class Detector:
         returns. ``None`` disables. Default :data:`DEFAULT_GAP_S`.
     max_window_fixes : int
         Bound on one track's window (see :data:`DEFAULT_MAX_WINDOW_FIXES`).
+    quiet_tier : bool
+        Keep tracks whose new fixes cannot cross a zone boundary as columns
+        (:class:`_QuietTier`) instead of one object each: the same events, far less work
+        per track. Used only without ``near_m`` and ``max_speed_mps`` (their passes need
+        every segment). ``False`` is for comparisons.
 
     Examples
     --------
@@ -657,6 +1011,7 @@ class Detector:
         evict_after_s: float | None = DEFAULT_EVICT_AFTER_S,
         gap_s: float | None = DEFAULT_GAP_S,
         max_window_fixes: int = DEFAULT_MAX_WINDOW_FIXES,
+        quiet_tier: bool = True,
     ) -> None:
         if near_m is not None and not near_m > 0:
             raise ConfigError(f"near_m must be a positive distance in metres, got {near_m!r}")
@@ -683,7 +1038,12 @@ class Detector:
         self._sources: list[str] = []
         self._source_index: dict[str, int] = {}
         self._undone: dict[str, list[StreamEvent]] = {}
-        self._models: dict[int, Any] = {}
+        self._quiet: _QuietTier | None = (
+            _QuietTier(self.lateness_ns)
+            if quiet_tier and near_m is None and max_speed_mps is None
+            else None
+        )
+        self._dropped: list[str] = []
         self._near_pending = 0
         self.near_pass_fixes = NEAR_PASS_FIXES
         self.watermark_ns = np.iinfo(np.int64).min
@@ -695,30 +1055,85 @@ class Detector:
             "events": 0,
             "crossings_calls": 0,
             "tracks_evicted": 0,
+            "fixes_quiet": 0,
+            "tracks_promoted": 0,
+            "tracks_demoted": 0,
         }
 
     # ------------------------------------------------------------------ public
     @property
     def open_tracks(self) -> int:
-        """Number of tracks held in memory."""
-        return len(self._tracks)
+        """Number of tracks held in memory (with or without open visits)."""
+        return len(self._tracks) + (len(self._quiet) if self._quiet is not None else 0)
 
     def open_visits(self) -> list[tuple[str, str]]:
         """(track_id, zone_id) of every open visit."""
-        return sorted(
-            (t.id, z) for t in self._tracks.values() for (k, z) in t.state.opens if k == "visit"
-        )
+        out = [(t.id, z) for t in self._tracks.values() for (k, z) in t.state.opens if k == "visit"]
+        q = self._quiet
+        if q is not None:
+            out += [
+                (q.ids[s], z) for s, st in q.states.items() for (k, z) in st.opens if k == "visit"
+            ]
+        return sorted(out)
 
     def window_start_ns(self) -> dict[str, int]:
-        """Per track, the time of its oldest fix still needed (for a restart to replay)."""
-        return {tid: int(t.buf.t[0]) for tid, t in self._tracks.items() if t.buf.n}
+        """Per track, the time of its oldest fix still needed (for a restart to replay):
+        a track with open items from its window's first fix, a quiet track from its
+        newest fix minus the lateness window."""
+        out = {tid: int(t.buf.t[0]) for tid, t in self._tracks.items() if t.buf.n}
+        q = self._quiet
+        if q is not None and len(q):
+            slots = np.fromiter(q.slot_of.values(), dtype=np.int64, count=len(q))
+            start = np.minimum(q.last["t"][slots] - self.lateness_ns, q.need_t[slots])
+            out.update(zip(q.slot_of.keys(), start.tolist(), strict=True))
+        return out
+
+    def track_state(self, track_ids: Iterable[str]) -> tuple[list[str], list[int], list[int]]:
+        """(track ids, window start ns, newest fix ns) of the given tracks that are held
+        (see :meth:`window_start_ns`); the store keeps them for a restart."""
+        ids: list[str] = []
+        start: list[int] = []
+        last: list[int] = []
+        q = self._quiet
+        slots: list[int] = []
+        qids: list[str] = []
+        for tid in track_ids:
+            tr = self._tracks.get(tid)
+            if tr is not None:
+                if tr.buf.n:
+                    ids.append(tid)
+                    start.append(int(tr.buf.t[0]))
+                    last.append(tr.last_t)
+            elif q is not None:
+                slot = q.slot_of.get(tid)
+                if slot is not None:
+                    slots.append(slot)
+                    qids.append(tid)
+        if slots:
+            assert q is not None
+            sl = np.asarray(slots, dtype=np.int64)
+            lt = q.last["t"][sl]
+            ids.extend(qids)
+            start.extend(np.minimum(lt - self.lateness_ns, q.need_t[sl]).tolist())
+            last.extend(lt.tolist())
+        return ids, start, last
+
+    def take_dropped(self) -> list[str]:
+        """Ids of the tracks forgotten (evicted, flushed) since the last call."""
+        out, self._dropped = self._dropped, []
+        return out
 
     def state_size(self) -> dict[str, int]:
-        """Fixes and logged steps held in memory, summed over tracks."""
+        """Fixes and logged steps held in memory, summed over tracks (``quiet_*``: the
+        columnar tier of tracks with nothing open)."""
+        q = self._quiet
+        held = len(q) + q.log_fixes if q is not None else 0  # newest fixes + their log
         return {
             "tracks": len(self._tracks),
-            "window_fixes": sum(t.buf.n for t in self._tracks.values()),
+            "window_fixes": sum(t.buf.n for t in self._tracks.values()) + held,
             "steps": sum(len(t.steps) for t in self._tracks.values()),
+            "quiet_tracks": len(q) if q is not None else 0,
+            "quiet_log_fixes": q.log_fixes if q is not None else 0,
         }
 
     def push(self, batch: FixBatch) -> list[StreamEvent]:
@@ -737,12 +1152,18 @@ class Detector:
         order = np.lexsort((np.arange(n), batch.t_ns, batch.track_id))
         tid_sorted = batch.track_id[order]
         cut = np.flatnonzero(tid_sorted[1:] != tid_sorted[:-1]) + 1
+        starts = np.concatenate([[0], cut]).astype(np.int64)
+        ends = np.concatenate([cut, [n]]).astype(np.int64)
         src_names, src_inv = np.unique(batch.source, return_inverse=True)
         src_map = np.asarray([self._source(str(s)) for s in src_names], dtype=np.int32)
         src_idx = src_map[src_inv.reshape(-1)]
+        slow = np.ones(starts.size, dtype=bool)
+        if self._quiet is not None and len(self._quiet):
+            slow = self._push_quiet(batch, order, starts, ends, src_idx)
         chunks: list[_Chunk] = []
-        for g in np.split(order, cut):  # per track touched by the batch: bookkeeping only
-            tid = str(batch.track_id[g[0]])
+        for k in np.flatnonzero(slow).tolist():  # per track with something to detect
+            g = order[starts[k] : ends[k]]
+            tid = str(tid_sorted[starts[k]])
             track = self._tracks.get(tid)
             if track is None:
                 track = self._tracks[tid] = _Track(tid)
@@ -777,9 +1198,140 @@ class Detector:
                 track.steps.append(_Step(chunk.before, chunk.pos0, chunk.lo, track.n, new))
             events.extend(self._reconcile_late(track, new))
             self._prune(track)
+        self._demote({c.track.id: c.track for c in chunks}.values())
         events.extend(self._housekeeping())
         self.stats["events"] += len(events)
         return events
+
+    # ------------------------------------------------------------------ quiet tier
+    def _push_quiet(
+        self,
+        batch: FixBatch,
+        order: I64,
+        starts: I64,
+        ends: I64,
+        src_idx: npt.NDArray[np.int32],
+    ) -> npt.NDArray[np.bool_]:
+        """Take the fixes of quiet tracks that cannot reach a zone into the columnar tier;
+        promote the other quiet tracks. Returns, per track group of the batch, whether it
+        goes through the per-track path."""
+        q = self._quiet
+        assert q is not None
+        first_rows = order[starts]
+        slot_g = np.asarray(
+            [q.slot_of.get(t, -1) for t in batch.track_id[first_rows].tolist()], dtype=np.int64
+        )
+        is_q = slot_g >= 0
+        if not is_q.any():
+            return np.ones(starts.size, dtype=bool)
+        counts = ends - starts
+        grp = np.repeat(np.arange(starts.size), counts)
+        rows_sorted = np.flatnonzero(is_q[grp])  # positions in ``order``
+        idx = order[rows_sorted]
+        g_of_row = grp[rows_sorted]
+        slot = slot_g[g_of_row]
+        first = np.ones(idx.size, dtype=bool)
+        first[1:] = g_of_row[1:] != g_of_row[:-1]
+        t = batch.t_ns[idx]
+        lon = batch.lon_deg[idx]
+        lat = batch.lat_deg[idx]
+        prev_t = np.where(first, q.last["t"][slot], np.roll(t, 1))
+        prev_lon = np.where(first, q.last["lon"][slot], np.roll(lon, 1))
+        prev_lat = np.where(first, q.last["lat"][slot], np.roll(lat, 1))
+        esc_row = t < prev_t  # late: roll back on the per-track path
+        if self.gap_ns is not None:
+            esc_row |= (t - prev_t) > self.gap_ns
+        esc_row |= self._may_reach_zone(prev_lon, prev_lat, lon, lat)
+        esc_g = np.zeros(starts.size, dtype=bool)
+        esc_g[g_of_row[esc_row]] = True
+        # a window of open visits that would outgrow its bound goes the per-track way
+        need = q.need[slot_g[is_q]]
+        grow = q.n[slot_g[is_q]] + counts[is_q] - need
+        esc_g[np.flatnonzero(is_q)[(need != _NO_POS) & (grow > self.max_window_fixes)]] = True
+        stay = ~esc_g[g_of_row]
+        if stay.any():
+            ii = idx[stay]
+            cols: dict[str, npt.NDArray[Any]] = {
+                "t": t[stay],
+                "lon": lon[stay],
+                "lat": lat[stay],
+                "alt": batch.alt_m[ii],
+                "spd": batch.speed_mps[ii],
+                "hdg": batch.heading_deg[ii],
+                "seq": batch.fix_id[ii],
+                "src": src_idx[ii],
+                "line": batch.line[ii],
+            }
+            q.extend(slot[stay], cols, first[stay], {k: v[ii] for k, v in batch.attrs.items()})
+            self.stats["fixes_used"] += int(stay.sum())
+            self.stats["fixes_quiet"] += int(stay.sum())
+        promote = np.flatnonzero(esc_g & is_q)
+        if promote.size:
+            for tr in q.take(slot_g[promote]):
+                self._tracks[tr.id] = tr
+            self.stats["tracks_promoted"] += int(promote.size)
+        q.compact(max(self.watermark_ns, int(batch.t_ns.max())))
+        return ~is_q | esc_g
+
+    def _may_reach_zone(
+        self, lon_a: F64, lat_a: F64, lon_b: F64, lat_b: F64
+    ) -> npt.NDArray[np.bool_]:
+        """Segments that may enter or leave a zone: their bulge-grown boxes meet a polygon
+        zone's edge (cell and box, as ``crossings`` finds candidates) or the box of a
+        buffer zone or of a zone with vertical limits. Conservative."""
+        from ..detect._geometry import SegmentGeo, pad_box_deg, segment_boxes
+        from ..detect.crossings import polygon_model
+
+        out = np.zeros(lon_a.size, dtype=bool)
+        if lon_a.size == 0:
+            return out
+        geo = SegmentGeo.build(lon_a, lat_a, lon_b, lat_b)
+        boxes_by_frame: dict[float, tuple[F64, F64, F64, F64]] = {}
+        for zi, zone in enumerate(self.zones):
+            fr = self._boxes.frames[zi]
+            x0, y0, x1, y1, pad = self._boxes.boxes[zi]
+            key = float(fr.center_deg)
+            bx = boxes_by_frame.get(key)
+            if bx is None:
+                bx = boxes_by_frame[key] = segment_boxes(geo, fr)
+            bx0, by0, bx1, by1 = bx
+            if pad > 0:
+                dlon, dlat = pad_box_deg(np.array([y0]), np.array([y1]), pad)
+                gx, gy = float(dlon[0]), float(dlat[0])
+            else:
+                gx = gy = 0.0
+            over = (bx1 >= x0 - gx) & (bx0 <= x1 + gx) & (by1 >= y0 - gy) & (by0 <= y1 + gy)
+            over &= ~out
+            if not over.any():
+                continue
+            if zone.is_buffer or zone.has_vertical_limits:
+                out |= over
+                continue
+            sub = np.flatnonzero(over)
+            model = polygon_model(zone)
+            out[sub[model.boxes_near_edges(bx0[sub], by0[sub], bx1[sub], by1[sub])]] = True
+        return out
+
+    def _demote(self, tracks: Iterable[_Track]) -> None:
+        """Move tracks into the quiet tier after a step: every track without an open gap
+        (its open visits and logged steps go with it; :meth:`_QuietTier.take` restores
+        them)."""
+        q = self._quiet
+        if q is None:
+            return
+        for track in list(tracks):
+            if (
+                track.state.gap_open
+                or track.id in self._undone
+                or track.buf.n == 0
+                or track.id not in self._tracks
+                or any(k != "visit" for k, _ in track.state.opens)
+            ):
+                continue
+            q.add(track)
+            del self._tracks[track.id]
+            self.stats["tracks_demoted"] += 1
+        q.flush_added()
 
     def advance(self, now_ns: int) -> list[StreamEvent]:
         """Move stream time to ``now_ns`` (e.g. the wall clock of a live feed) without
@@ -793,19 +1345,42 @@ class Detector:
         """End of stream: close every open visit (``closed_by="end_of_stream"``), publish
         near rows and forget every track."""
         events: list[StreamEvent] = []
+        q = self._quiet
+        if q is not None:  # tracks with open visits close on the per-track path
+            for tr in q.take(q.with_state()):
+                self._tracks[tr.id] = tr
+            self._dropped.extend(q.slot_of)
+            self._quiet = _QuietTier(self.lateness_ns)
         tracks = list(self._tracks.values())
         events.extend(self._close_tracks(tracks, "end_of_stream"))
+        self._dropped.extend(self._tracks)
         self._tracks.clear()
         self.stats["events"] += len(events)
         return events
 
     def evict(self, track_ids: Iterable[str]) -> list[StreamEvent]:
         """End these tracks now (``closed_by="lost_contact"``)."""
-        tracks = [self._tracks[t] for t in track_ids if t in self._tracks]
+        ids = list(track_ids)
+        q = self._quiet
+        if q is not None:
+            held = [q.slot_of[t] for t in ids if t in q.slot_of]
+            if held:
+                slots = np.asarray(held, dtype=np.int64)
+                for tr in q.take(slots[np.isin(slots, q.with_state())]):
+                    self._tracks[tr.id] = tr
+        tracks = [self._tracks[t] for t in ids if t in self._tracks]
         events = self._close_tracks(tracks, "lost_contact")
         for t in tracks:
             del self._tracks[t.id]
-        self.stats["tracks_evicted"] += len(tracks)
+            self._dropped.append(t.id)
+        n = len(tracks)
+        q = self._quiet
+        if q is not None:
+            rest = [q.slot_of[t] for t in ids if t in q.slot_of]
+            if rest:
+                self._dropped.extend(q.remove(np.asarray(rest, dtype=np.int64)))
+                n += len(slots)
+        self.stats["tracks_evicted"] += n
         return events
 
     # ------------------------------------------------------------------ admission
@@ -976,12 +1551,9 @@ class Detector:
 
     def _edge_model(self, zi: int) -> Any:
         """The batch detector's prepared model of polygon zone ``zi`` (edges, index)."""
-        from ..detect.crossings import _PolygonModel
+        from ..detect.crossings import polygon_model
 
-        model = self._models.get(zi)
-        if model is None:
-            model = self._models[zi] = _PolygonModel(self.zones[zi])
-        return model
+        return polygon_model(self.zones[zi])
 
     def _plan(self, chunks: Sequence[_Chunk]) -> dict[int, list[int]]:
         """Per zone (index), the chunks ``crossings`` must see.
@@ -994,8 +1566,6 @@ class Detector:
         track, single fixes, buffer zones, zones with vertical limits, and every chunk when
         ``max_speed_mps`` is set are always passed.
         """
-        import shapely
-
         from ..detect._geometry import SegmentGeo, segment_boxes
 
         lon = np.concatenate([c.cols["lon"] for c in chunks])
@@ -1020,8 +1590,7 @@ class Detector:
             need = always.copy()
             if seg.size:
                 bx0, by0, bx1, by1 = segment_boxes(geo, model.frame)
-                hit = np.unique(model.edge_tree.query(shapely.box(bx0, by0, bx1, by1))[0])
-                need[owner[seg[hit]]] = True
+                need[owner[seg[model.boxes_near_edges(bx0, by0, bx1, by1)]]] = True
             inside = model.contains(lon, lat).astype(np.int64)
             n_in = np.bincount(owner, weights=inside, minlength=len(chunks))
             need |= (n_in > 0) & (n_in < sizes)  # fixes on both sides
@@ -1448,15 +2017,43 @@ class Detector:
     def _housekeeping(self) -> list[StreamEvent]:
         events: list[StreamEvent] = []
         wm = self.watermark_ns
+        q = self._quiet
+        if q is not None and len(q):
+            alive = q.alive[: q.cap]
+            last = q.last["t"][: q.cap]
+            if self.gap_ns is not None:
+                opened = np.flatnonzero(alive & ~q.gap_open[: q.cap] & (wm - last > self.gap_ns))
+                for slot in opened.tolist():
+                    tid = q.ids[slot]
+                    lt = int(last[slot])
+                    t = lt + self.gap_ns
+                    row = {"last_fix_ns": lt, "gap_s": (t - lt) / NS_PER_S}
+                    attrs = {k: str(v[slot]) for k, v in q.attrs.items() if v[slot] != ""}
+                    events.append(
+                        StreamEvent(
+                            _digest("gap_open", tid, lt), "gap_open", tid, "", t, row, attrs
+                        )
+                    )
+                q.gap_open[opened] = True
+            if self.evict_after_ns is not None:
+                idle = np.flatnonzero(alive & (wm - last >= self.evict_after_ns))
+                if idle.size:
+                    # open visits close on the per-track path below (lost contact)
+                    has = np.isin(idle, q.with_state())
+                    for tr in q.take(idle[has]):
+                        self._tracks[tr.id] = tr
+                    rest = idle[~has]
+                    self._dropped.extend(q.remove(rest))
+                    self.stats["tracks_evicted"] += int(rest.size)
         if self.gap_ns is not None:
             for track in self._tracks.values():
                 if not track.state.gap_open and track.n and wm - track.last_t > self.gap_ns:
                     track.state.gap_open = True
                     events.append(self._gap_event(track, "gap_open", track.last_t + self.gap_ns))
         if self.evict_after_ns is not None:
-            idle = [t.id for t in self._tracks.values() if wm - t.last_t >= self.evict_after_ns]
-            if idle:
-                events.extend(self.evict(idle))
+            idle_ids = [t.id for t in self._tracks.values() if wm - t.last_t >= self.evict_after_ns]
+            if idle_ids:
+                events.extend(self.evict(idle_ids))
         return events
 
 
