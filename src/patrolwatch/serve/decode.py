@@ -42,6 +42,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import ConfigError
 from ..units import FT_M, KT_MPS, NS_PER_S
@@ -232,6 +233,7 @@ class Decoded:
     rejects: list[Reject] = field(default_factory=list)
     n_read: int = 0
     n_other: int = 0
+    columns: FixBatch | None = None  # set by the columnar path (every line was clean)
 
     def add(
         self,
@@ -263,10 +265,25 @@ class Decoded:
         self.rejects.append(Reject(int(line), raw[:MAX_LINE_CHARS], reason, message))
 
     def __len__(self) -> int:
-        return len(self.t_ns)
+        return len(self.columns) if self.columns is not None else len(self.t_ns)
 
     def fix_batch(self, source: str) -> FixBatch:
         """The fixes as a :class:`FixBatch` (``fix_id`` is assigned by the store)."""
+        if self.columns is not None:
+            c = self.columns
+            return FixBatch(
+                c.track_id,
+                c.t_ns,
+                c.lon_deg,
+                c.lat_deg,
+                c.alt_m,
+                c.speed_mps,
+                c.heading_deg,
+                c.fix_id,
+                np.full(len(c), source, dtype=object).astype(str),
+                c.line,
+                c.attrs,
+            )
         return FixBatch(
             track_id=np.asarray(self.track_id, dtype=str),
             t_ns=np.asarray(self.t_ns, dtype=np.int64),
@@ -745,7 +762,128 @@ def _parse_time(value: Any) -> tuple[int | None, str]:
     return int(stamp.replace(microsecond=0).timestamp()) * NS_PER_S + stamp.microsecond * 1000, ""
 
 
-def decode_json_lines(body: bytes, *, first_line: int = 1) -> Decoded:
+COLUMNAR_MIN_LINES = 64
+"""Deliveries of at least this many lines are first read by Arrow (C++), all columns at
+once; a delivery with any line the per-line decoder would reject, or with blank lines, is
+decoded line by line instead, so rejects keep their line and reason. Same fixes either
+way (``columnar=False`` forces the per-line path)."""
+
+_ISO_ZONED = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)$"
+_ATTRS = ("operator", "type", "callsign", "source_kind")
+
+
+def _columnar(table: Any, first_line: int) -> Decoded | None:
+    """The fixes of a table read by Arrow when every row is clean (what the per-line
+    decoder would accept without a reject, with the same values); ``None`` otherwise,
+    and the caller decodes line by line to name each bad line and its reason."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    names = set(table.column_names)
+    n = table.num_rows
+    if n == 0 or not {"track_id", "lat", "lon"} <= names:
+        return None
+
+    def numeric(name: str, *, required: bool) -> npt.NDArray[np.float64] | None:
+        if name not in names:
+            return None if required else np.full(n, math.nan)
+        col = table.column(name)
+        typ = col.type
+        if pa.types.is_null(typ) and not required:
+            return np.full(n, math.nan)
+        if not (pa.types.is_floating(typ) or pa.types.is_integer(typ)):
+            return None
+        if required and col.null_count:
+            return None
+        return np.asarray(col.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+
+    tid_col = table.column("track_id")
+    if pa.types.is_integer(tid_col.type):
+        tid_col = tid_col.cast(pa.string())
+    if not (pa.types.is_string(tid_col.type) or pa.types.is_large_string(tid_col.type)):
+        return None
+    if tid_col.null_count:
+        return None
+    trimmed = pc.utf8_trim_whitespace(tid_col)
+    if pc.any(pc.equal(trimmed, "")).as_py() or not pc.all(pc.equal(trimmed, tid_col)).as_py():
+        return None  # blank ids, or ids with spaces around (the per-line path trims CSV)
+    if "t_ns" in names and pa.types.is_integer(table.column("t_ns").type):
+        col = table.column("t_ns")
+        if col.null_count:
+            return None
+        t_ns = np.asarray(col.cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
+    elif "time" in names and "t_ns" not in names:
+        col = table.column("time")
+        if col.null_count:
+            return None
+        if pa.types.is_floating(col.type) or pa.types.is_integer(col.type):
+            v = np.asarray(col.cast(pa.float64()).to_numpy(zero_copy_only=False))
+            if not np.isfinite(v).all():
+                return None
+            t_ns = np.round(v * NS_PER_S).astype(np.int64)
+        elif pa.types.is_string(col.type):
+            col = pc.utf8_trim_whitespace(col)
+            if not pc.all(pc.match_substring_regex(col, _ISO_ZONED)).as_py():
+                return None
+            try:
+                stamps = pc.cast(col, pa.timestamp("ns", tz="UTC"))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                return None
+            t_ns = np.asarray(stamps.cast(pa.int64()).to_numpy(zero_copy_only=False))
+        else:
+            return None
+    else:
+        return None
+    lat = numeric("lat", required=True)
+    lon = numeric("lon", required=True)
+    if lat is None or lon is None:
+        return None
+    if not (np.all(np.abs(lat) <= 90.0) and np.all(np.abs(lon) <= 180.0)):
+        return None
+    extra = {name: numeric(name, required=False) for name in _FIELDS}
+    if any(v is None for v in extra.values()):
+        return None
+    attrs: dict[str, npt.NDArray[np.str_]] = {}
+    for a in _ATTRS:
+        if a not in names or pa.types.is_null(table.column(a).type):
+            attrs[a] = np.full(n, "", dtype=str)
+            continue
+        col = table.column(a)
+        if not pa.types.is_string(col.type):
+            return None
+        filled = col.fill_null("")
+        if not pc.all(pc.equal(pc.utf8_trim_whitespace(filled), filled)).as_py():
+            return None
+        attrs[a] = np.asarray(col.fill_null("").to_numpy(zero_copy_only=False), dtype=str)
+    out = Decoded()
+    out.n_read = n
+    tids = np.asarray(tid_col.to_numpy(zero_copy_only=False), dtype=str)
+    out.columns = FixBatch(
+        track_id=tids,
+        t_ns=t_ns,
+        lon_deg=lon,
+        lat_deg=lat,
+        alt_m=extra["alt_m"],  # type: ignore[arg-type]
+        speed_mps=extra["speed_mps"],  # type: ignore[arg-type]
+        heading_deg=extra["heading_deg"],  # type: ignore[arg-type]
+        fix_id=np.zeros(n, dtype=np.int64),
+        source=np.full(n, "", dtype=str),
+        line=np.arange(first_line, first_line + n, dtype=np.int64),
+        attrs=attrs,
+    )
+    return out
+
+
+def _plain_lines(body: bytes) -> int | None:
+    """Number of lines when none is blank (``None`` otherwise): only then are Arrow's
+    rows the body's lines one for one."""
+    text = body[:-1] if body.endswith(b"\n") else body
+    if not text or b"\r" in text or b"\n\n" in text or text.startswith(b"\n"):
+        return None
+    return text.count(b"\n") + 1
+
+
+def decode_json_lines(body: bytes, *, first_line: int = 1, columnar: bool = True) -> Decoded:
     """Decode JSON lines: one object per line (see the module docstring for the fields).
 
     Examples
@@ -756,6 +894,28 @@ def decode_json_lines(body: bytes, *, first_line: int = 1) -> Decoded:
     >>> len(out), [(r.line, r.reason) for r in out.rejects]
     (1, [(2, 'naive_time'), (3, 'bad_json')])
     """
+    lines = _plain_lines(body) if columnar else None
+    if lines is not None and lines >= COLUMNAR_MIN_LINES and body.lstrip()[:1] == b"{":
+        import pyarrow as pa
+        import pyarrow.json as pj
+
+        try:
+            table = pj.read_json(pa.BufferReader(body))
+            if "time" in table.column_names and pa.types.is_timestamp(table["time"].type):
+                # Arrow's own ISO inference: read the text and parse it as the per-line
+                # path does (zone required, microseconds kept)
+                table = pj.read_json(
+                    pa.BufferReader(body),
+                    parse_options=pj.ParseOptions(
+                        explicit_schema=pa.schema([("time", pa.string())])
+                    ),
+                )
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            table = None
+        if table is not None and table.num_rows == lines:
+            fast = _columnar(table, first_line)
+            if fast is not None:
+                return fast
     out = Decoded()
     for k, raw in enumerate(body.split(b"\n"), start=first_line):
         text = raw.decode("utf-8", "replace").strip()
@@ -822,12 +982,34 @@ def _record(out: Decoded, obj: Mapping[str, Any], k: int, text: str) -> None:
     out.check(i0, text, k)
 
 
-def decode_csv(body: bytes) -> Decoded:
+def decode_csv(body: bytes, *, columnar: bool = True) -> Decoded:
     """Decode a CSV batch with a header (``track_id,time,lat,lon,...``), same fields as
     JSON lines; the header is line 1."""
     import csv
     import io
 
+    lines = _plain_lines(body) if columnar else None
+    if lines is not None and lines > COLUMNAR_MIN_LINES and not body.startswith(b"\xef\xbb\xbf"):
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+
+        try:
+            table = pcsv.read_csv(
+                pa.BufferReader(body),
+                convert_options=pcsv.ConvertOptions(
+                    column_types={"track_id": pa.string(), "time": pa.string()},
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            table = None
+        if table is not None and table.num_rows == lines - 1:
+            fast = _columnar(table, 2)
+            if fast is not None:
+                fast.n_read += 1
+                fast.n_other = 1  # the header
+                return fast
     out = Decoded()
     text = body.decode("utf-8-sig", "replace")
     reader = csv.reader(io.StringIO(text))

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -472,31 +471,38 @@ class Service:
             return []
         order = np.lexsort((f.t_ns, f.track_id))
         tid = f.track_id[order]
-        last = np.flatnonzero(np.append(tid[1:] != tid[:-1], True))
+        sel = order[np.flatnonzero(np.append(tid[1:] != tid[:-1], True))]
+        columns = {
+            "track_id": f.track_id[sel].tolist(),
+            "t_ns": f.t_ns[sel].tolist(),
+            "lon_deg": f.lon_deg[sel].tolist(),
+            "lat_deg": f.lat_deg[sel].tolist(),
+            "alt_m": _nums(f.alt_m[sel]),
+            "speed_mps": _nums(f.speed_mps[sel]),
+            "heading_deg": _nums(f.heading_deg[sel]),
+            "fix_id": f.fix_id[sel].tolist(),
+            **{k: v[sel].tolist() for k, v in f.attrs.items()},
+        }
+        names = list(columns)
+        attrs = list(f.attrs)
         out = []
         positions = dict(self.positions)  # copy on write: readers see a whole dict
-        for i in order[last].tolist():  # per track touched: a few hundred at most per commit
-            track = str(f.track_id[i])
-            t = int(f.t_ns[i])
+        newest = self.newest_fix_ns
+        for values in zip(*columns.values(), strict=True):  # per track touched
+            rec = dict(zip(names, values, strict=True))
+            track = rec["track_id"]
             prev = positions.get(track)
-            if prev is not None and prev["t_ns"] > t:
-                continue
-            rec = {
-                "track_id": track,
-                "t_ns": t,
-                "lon_deg": float(f.lon_deg[i]),
-                "lat_deg": float(f.lat_deg[i]),
-                "alt_m": _num(f.alt_m[i]),
-                "speed_mps": _num(f.speed_mps[i]),
-                "heading_deg": _num(f.heading_deg[i]),
-                "fix_id": int(f.fix_id[i]),
-            }
-            for k, v in f.attrs.items():
-                rec[k] = str(v[i]) or (prev or {}).get(k, "")
+            if prev is not None:
+                if prev["t_ns"] > rec["t_ns"]:
+                    continue
+                for k in attrs:
+                    if not rec[k]:
+                        rec[k] = prev.get(k, "")
             positions[track] = rec
             out.append(rec)
-            if self.newest_fix_ns is None or t > self.newest_fix_ns:
-                self.newest_fix_ns = t
+            if newest is None or rec["t_ns"] > newest:
+                newest = rec["t_ns"]
+        self.newest_fix_ns = newest
         if self.newest_fix_ns is not None and len(positions) > 1000:
             # forget tracks not heard for POSITIONS_KEEP_S of stream time
             cut = self.newest_fix_ns - int(POSITIONS_KEEP_S * NS_PER_S)
@@ -607,5 +613,6 @@ def _ack(b: IngestBatch, batch_id: int, *, duplicate: bool) -> dict[str, Any]:
     }
 
 
-def _num(x: float) -> float | None:
-    return None if math.isnan(x) else float(x)
+def _nums(x: np.ndarray) -> list[float | None]:
+    """Floats as a list, NaN as ``None`` (JSON null)."""
+    return [None if v != v else v for v in x.tolist()]
