@@ -1504,11 +1504,47 @@ def _polygon_depth(fixes: _Fixes, model: _PolygonModel, v: _Visits) -> F64:
     best_owner, best_fx, best_approx = owner[o][first], fx[o][first], approx[o][first]
     lon, lat = fixes.lon[best_fx], fixes.lat[best_fx]
     p_idx, comp, _ = boundary.local_pairs(lon, lat, best_approx * 1.05 + 2_000.0)
+    p_idx, comp = _prune_by_ends(boundary, lon, lat, p_idx, comp)
     d, _, _ = boundary.component_distance(lon[p_idx], lat[p_idx], comp)
     exact = np.full(best_owner.size, np.inf)
     np.minimum.at(exact, p_idx, d)
     depth[best_owner] = exact
     return depth
+
+
+M_PER_DEG_MAX = 111_700.0
+"""More than the length of one degree of latitude anywhere, and of longitude at the
+equator, on WGS84 (111,694 m and 111,320 m), metres."""
+
+
+def _prune_by_ends(feature: Feature, lon: F64, lat: F64, p_idx: IXP, comp: IXP) -> tuple[IXP, IXP]:
+    """Drop (point, edge) pairs that cannot hold the point's nearest edge point.
+
+    Every point of an edge (drawn straight in lon/lat) is within the edge's length ``L``
+    of its nearer end, so its geodesic distance from the point is at least
+    ``min(d_a, d_b) - L``; the nearest end of any candidate edge bounds the minimum from
+    above. ``L`` is bounded with :data:`M_PER_DEG_MAX` (degree lengths on WGS84, the
+    longitude at the edge's lowest latitude). Coastline zones give hundreds of candidate
+    edges of ~100 m within a few km; only those whose ends are close survive, and the
+    exact search along each (golden-section) runs on them alone.
+    """
+    if p_idx.size == 0:
+        return p_idx, comp
+    e = comp - feature.n_points
+    is_edge = e >= 0
+    ei = np.where(is_edge, e, 0)
+    ax, ay, bx, by = feature.ax[ei], feature.ay[ei], feature.bx[ei], feature.by[ei]
+    plon, plat = lon[p_idx], lat[p_idx]
+    d_a = inv(plon, plat, ax, ay)[1]
+    d_b = inv(plon, plat, bx, by)[1]
+    ends = np.minimum(d_a, d_b)
+    low_lat = np.where(ay * by <= 0.0, 0.0, np.minimum(np.abs(ay), np.abs(by)))
+    length = M_PER_DEG_MAX * np.hypot(by - ay, (bx - ax) * np.cos(np.radians(low_lat)))
+    lower = np.where(is_edge, ends - length * 1.001 - 1.0, 0.0)  # points: always kept
+    upper = np.full(lon.shape[0], np.inf)
+    np.minimum.at(upper, p_idx, np.where(is_edge, ends, np.inf))
+    keep = lower <= upper[p_idx]
+    return p_idx[keep], comp[keep]
 
 
 def _near_rows(
