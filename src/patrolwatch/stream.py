@@ -1,4 +1,5 @@
-"""``patrolwatch.stream``: the streaming detector (see :mod:`patrolwatch.serve.stream`).
+"""``patrolwatch.stream``: the streaming detectors (see :mod:`patrolwatch.serve.stream` and
+:mod:`patrolwatch.serve.joint`).
 
 Examples
 --------
@@ -7,6 +8,7 @@ Examples
 'patrolwatch.serve.stream'
 """
 
+from .serve.joint import FormationTracker
 from .serve.stream import Detector, FixBatch, StreamEvent
 
-__all__ = ["Detector", "FixBatch", "StreamEvent"]
+__all__ = ["Detector", "FixBatch", "FormationTracker", "StreamEvent"]

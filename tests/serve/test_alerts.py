@@ -92,6 +92,9 @@ def test_alert_carries_event_rule_and_evidence_links_and_never_says_violation_fo
         ({"rules": [{"name": "x", "events": ["entered"]}]}, "unknown event type(s) ['entered']"),
         ({"rules": [{"name": "x"}, {"name": "x"}]}, "used twice"),
         ({"rules": [{"name": "x", "min_duration_s": "1h"}]}, "min_duration_s"),
+        ({"rules": [{"name": "x", "joint": "yes"}]}, "'joint' must be true or false"),
+        ({"rules": [{"name": "x", "joint": 1}]}, "'joint' must be true or false"),
+        ({"rules": [{"name": "x", "events": ["formation"]}]}, "unknown event type(s)"),
         ([1, 2], "expected a mapping"),
     ],
 )
@@ -104,6 +107,65 @@ def test_bad_rules_are_refused_naming_rule_and_key(doc: Any, needle: str) -> Non
 def test_example_rules_load() -> None:
     names = [r.name for r in load_rules(example_rules_path())]
     assert "territorial-entry" in names and "adiz-entry-military" in names
+    assert "joint-formation" in names and "formation-rus-chn" in names
+
+
+def formation(type_: str = "formation_change", *, joint: bool = True) -> StreamEvent:
+    """A formation event as the tracker builds it (members' attributes ``;``-joined)."""
+    ops = "CHN;RUS" if joint else "CHN"
+    row = {
+        "members": "CHN-H6K-01;RUS-TU95-01",
+        "operators": ops,
+        "joint": joint,
+        "start_time": 1_563_838_400 * 10**9,
+        "end_time": 1_563_843_530 * 10**9,
+        "duration_s": 5130.0,
+        "start_change": "merged",
+        "end_change": "split",
+        "joined": "RUS-TU95-01",
+        "detected_time": 1_563_838_743 * 10**9,
+    }
+    attrs = {"operator": ops, "type": "H-6K;Tu-95MS", "source_kind": "adsb"}
+    return StreamEvent("f1", type_, "CHN-H6K-01", "", row["start_time"], row, attrs, (3, 4))
+
+
+def test_formation_rules_match_joint_flag_and_any_members_operator_or_type() -> None:
+    rules = parse_rules(
+        {
+            "rules": [
+                {"name": "joint", "events": ["formation_start", "formation_change"], "joint": True},
+                {"name": "single", "joint": False},
+                {"name": "rus", "operators": ["RUS"]},
+                {"name": "tu95", "vehicle_types": ["Tu-95*"]},
+                {"name": "end", "events": ["formation_end"]},
+                {"name": "ais", "source_kinds": ["ais"]},
+            ]
+        }
+    )
+    assert [r.name for r in match_rules(rules, formation())] == ["joint", "rus", "tu95"]
+    assert [r.name for r in match_rules(rules, formation(joint=False))] == ["single", "tu95"]
+    assert [r.name for r in match_rules(rules, formation("formation_end"))] == [
+        "rus",
+        "tu95",
+        "end",
+    ]
+    # a zone event has no joint flag: neither joint rule selects it; its operator is one
+    # value, never split
+    assert [r.name for r in match_rules(rules, event())] == ["rus"]
+    odd = StreamEvent("e2", "entry", "X", "z", 0, {}, {"operator": "CHN;RUS"})
+    assert match_rules(rules, odd) == []
+
+
+def test_formation_alert_names_members_operators_and_times() -> None:
+    rule = parse_rules({"rules": [{"name": "j", "title": "Joint formation", "joint": True}]})[0]
+    a = make_alert(rule, formation())
+    assert a["message"] == (
+        "Joint formation of 2 (CHN+RUS): CHN-H6K-01, RUS-TU95-01 [H-6K, Tu-95MS]: merged at "
+        "2019-07-22T23:33:20.000Z; new: RUS-TU95-01 (found 2019-07-22T23:39:03.000Z)"
+    )
+    assert a["zone_id"] == "" and a["links"]["fixes"] == ["/api/fixes/3", "/api/fixes/4"]
+    end = make_alert(rule, formation("formation_end"))
+    assert "ended (split)" in end["message"] and "after 85.5 min" in end["message"]
 
 
 @contextmanager

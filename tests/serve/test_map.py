@@ -138,6 +138,11 @@ def test_replayed_incident_draws_and_raises_its_alerts_on_the_page_within_2_s(
                 "els => els.map(e => [e.dataset.alertId, +e.dataset.receivedMs, e.dataset.fixIds])",
             )
             assert {s[0] for s in shown} == {a["id"] for a in alerts}
+            # the joint formation (streaming formations) shows who flew together
+            joint = [a for a in alerts if a["rule"] == "joint-formation"]
+            assert len(joint) == 1
+            text = page.locator(f"#alerts li[data-alert-id='{joint[0]['id']}']").inner_text()
+            assert "Joint formation of 4 (CHN+RUS)" in text and "RUS-TU95-02" in text
             lat = []
             for _, received_ms, fix_ids in shown:
                 cause = max(int(x) for x in fix_ids.split(","))  # the fix that revealed it

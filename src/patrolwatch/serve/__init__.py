@@ -1,6 +1,7 @@
 """Live: a streaming detector, alerts, an embedded store and an HTTP service with a map.
 
-``patrolwatch.serve.stream`` (the :class:`Detector`) needs only the core dependencies;
+``patrolwatch.serve.stream`` (the :class:`Detector`) and ``patrolwatch.serve.joint`` (the
+:class:`FormationTracker`) need only the core dependencies;
 the service (``app``, ``service``, ``store``, ``feeds``) needs FastAPI, uvicorn, DuckDB,
 PyYAML, httpx and pyais, which ``pip install patrolwatch`` brings.
 
@@ -11,9 +12,10 @@ Examples
 ('Detector', 'FixBatch')
 """
 
+from .joint import FormationTracker
 from .stream import Detector, FixBatch, StreamEvent
 
-__all__ = ["Detector", "FixBatch", "StreamEvent", "run"]
+__all__ = ["Detector", "FixBatch", "FormationTracker", "StreamEvent", "run"]
 
 
 def run(config: object) -> None:

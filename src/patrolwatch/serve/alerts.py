@@ -8,7 +8,7 @@ Rules file
       - name: territorial-entry          # required, unique
         title: Territorial airspace or sea entry
         severity: critical               # info | warning | critical (default warning)
-        events: [entry]                  # entry visit near possible late_fix gap_open gap_close
+        events: [entry]                  # any of ALL_EVENT_TYPES (below)
         zone_kinds: [territorial]        # any of
         zone_ids: ["territorial:*"]      # shell patterns, any of
         operators: [RUS, CHN]            # operator or flag (ISO 3166 alpha-3), any of
@@ -16,10 +16,23 @@ Rules file
         source_kinds: [adsb]             # ais, adsb, ...
         evidence: [observed, interpolated]
         min_duration_s: 60               # visits lasting at least this long (visit events only)
+        joint: true                      # formations whose members' operators differ
+
+Event types (:data:`ALL_EVENT_TYPES`): those of the zone detector
+(:data:`~patrolwatch.serve.stream.EVENT_TYPES`: ``entry``, ``visit``, ``near``,
+``possible``, ``late_fix``, ``gap_open``, ``gap_close``) and of the formation tracker
+(:data:`~patrolwatch.serve.joint.FORMATION_EVENT_TYPES`: ``formation_start``,
+``formation_change``, ``formation_end``).
 
 Every listed condition must hold; within a list any value matches; an absent key does not
 restrict. Unknown keys are refused with the rule and key named. An event that a late fix
 corrected (``correction`` set) raises a new alert that says so.
+
+Formation events carry the attributes of all their members, ``;``-joined (``operator``
+is e.g. ``"CHN;RUS"``): ``operators``, ``vehicle_types`` and ``source_kinds`` match when
+*any* member's value matches. ``joint`` (``true`` or ``false``) matches the row's
+``joint`` flag, so only formation events: ``joint: true`` selects formations of
+different operators, ``joint: false`` formations of one operator.
 
 Webhook
 -------
@@ -47,9 +60,11 @@ from typing import Any
 
 from ..core.zones import kind_phrase
 from ..errors import ConfigError
+from .joint import FORMATION_EVENT_TYPES
 from .stream import EVENT_TYPES, StreamEvent, iso_utc
 
 __all__ = [
+    "ALL_EVENT_TYPES",
     "SEVERITIES",
     "AlertRule",
     "Broker",
@@ -63,6 +78,8 @@ __all__ = [
 ]
 
 SEVERITIES = ("info", "warning", "critical")
+ALL_EVENT_TYPES: tuple[str, ...] = (*EVENT_TYPES, *FORMATION_EVENT_TYPES)
+"""Event types a rule may select: the zone detector's and the formation tracker's."""
 _LIST_KEYS = (
     "events",
     "zone_kinds",
@@ -89,6 +106,7 @@ class AlertRule:
     source_kinds: tuple[str, ...] = ()
     evidence: tuple[str, ...] = ()
     min_duration_s: float | None = None
+    joint: bool | None = None
 
     def matches(self, e: StreamEvent) -> bool:
         """True when every condition of the rule holds for the event."""
@@ -99,13 +117,15 @@ class AlertRule:
             return False
         if self.zone_ids and not any(fnmatch.fnmatchcase(e.zone_id, p) for p in self.zone_ids):
             return False
-        if self.operators and e.attrs.get("operator", "") not in self.operators:
+        if self.operators and not any(v in self.operators for v in _values(e, "operator")):
             return False
         if self.vehicle_types and not any(
-            fnmatch.fnmatchcase(e.attrs.get("type", ""), p) for p in self.vehicle_types
+            fnmatch.fnmatchcase(v, p) for v in _values(e, "type") for p in self.vehicle_types
         ):
             return False
-        if self.source_kinds and e.attrs.get("source_kind", "") not in self.source_kinds:
+        if self.source_kinds and not any(v in self.source_kinds for v in _values(e, "source_kind")):
+            return False
+        if self.joint is not None and row.get("joint") is not self.joint:
             return False
         if self.evidence and row.get("evidence") not in self.evidence:
             return False
@@ -114,6 +134,15 @@ class AlertRule:
             if e.type != "visit" or d is None or not d >= self.min_duration_s:
                 return False
         return True
+
+
+def _values(e: StreamEvent, key: str) -> list[str]:
+    """An attribute's values: one for a track's event, one per member (``;``-joined in
+    ``attrs``) for a formation event; ``[""]`` when unknown."""
+    value = e.attrs.get(key, "")
+    if e.type in FORMATION_EVENT_TYPES:
+        return value.split(";")
+    return [value]
 
 
 def example_rules_path() -> Path:
@@ -150,7 +179,7 @@ def parse_rules(doc: Any, *, where: str = "<rules>") -> list[AlertRule]:
     """Rules from a parsed YAML/JSON document (``{"rules": [...]}``)."""
     if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):
         raise ConfigError(f"{where}: expected a mapping with a list 'rules:'")
-    allowed = {"name", "title", "severity", "min_duration_s", *_LIST_KEYS}
+    allowed = {"name", "title", "severity", "min_duration_s", "joint", *_LIST_KEYS}
     rules: list[AlertRule] = []
     seen: set[str] = set()
     for i, raw in enumerate(doc["rules"], start=1):
@@ -177,18 +206,25 @@ def parse_rules(doc: Any, *, where: str = "<rules>") -> list[AlertRule]:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ConfigError(f"{at} ({name}): {key!r} must be a list of texts")
             lists[key] = tuple(value)
-        bad = sorted(set(lists["events"]) - set(EVENT_TYPES))
+        bad = sorted(set(lists["events"]) - set(ALL_EVENT_TYPES))
         if bad:
-            raise ConfigError(f"{at} ({name}): unknown event type(s) {bad}; use {EVENT_TYPES}")
+            raise ConfigError(f"{at} ({name}): unknown event type(s) {bad}; use {ALL_EVENT_TYPES}")
         min_d = raw.get("min_duration_s")
         if min_d is not None and (isinstance(min_d, bool) or not isinstance(min_d, int | float)):
             raise ConfigError(f"{at} ({name}): 'min_duration_s' must be a number of seconds")
+        joint = raw.get("joint")
+        if joint is not None and not isinstance(joint, bool):
+            raise ConfigError(
+                f"{at} ({name}): 'joint' must be true or false (formations of different "
+                f"operators, or of one), got {joint!r}"
+            )
         rules.append(
             AlertRule(
                 name=name,
                 title=str(raw.get("title", "")),
                 severity=severity,
                 min_duration_s=None if min_d is None else float(min_d),
+                joint=joint,
                 **lists,
             )
         )
@@ -200,9 +236,34 @@ def match_rules(rules: Sequence[AlertRule], event: StreamEvent) -> list[AlertRul
     return [r for r in rules if r.matches(event)]
 
 
+def _describe_formation(e: StreamEvent) -> str:
+    """One line about a formation event: members, operators, what changed, when."""
+    row = e.row
+    members = [m for m in str(row.get("members") or "").split(";") if m]
+    ops = str(row.get("operators") or "")
+    kind = "Joint formation" if row.get("joint") else "Formation"
+    who = f"{kind} of {len(members)} ({ops.replace(';', '+') or 'operator unknown'}): "
+    who += ", ".join(members)
+    if e.attrs.get("type"):
+        who += f" [{e.attrs['type'].replace(';', ', ')}]"
+    start = iso_utc(row.get("start_time"))
+    if e.type == "formation_start":
+        return f"{who}: formed at {start} (found {iso_utc(row.get('detected_time'))})"
+    if e.type == "formation_change":
+        joined = str(row.get("joined") or "").replace(";", ", ")
+        new = f"; new: {joined}" if joined and row.get("start_change") != "split" else ""
+        found = iso_utc(row.get("detected_time"))
+        return f"{who}: {row.get('start_change', 'changed')} at {start}{new} (found {found})"
+    d = row.get("duration_s")
+    dur = f" after {d / 60:.1f} min" if isinstance(d, int | float) else ""
+    return f"{who}: ended ({row.get('end_change', '')}) at {iso_utc(e.time_ns)}{dur}"
+
+
 def _describe(e: StreamEvent) -> str:
     """One line a person reads: who, what, where, when (ADIZ entries are never called
     violations)."""
+    if e.type in FORMATION_EVENT_TYPES:
+        return _describe_formation(e)
     a = e.attrs
     who = " ".join(x for x in (a.get("operator", ""), a.get("type", "")) if x) or "track"
     who += f" {e.track_id}"
@@ -262,6 +323,7 @@ def make_alert(rule: AlertRule, e: StreamEvent) -> dict[str, Any]:
 class _Subscriber:
     queue: asyncio.Queue[tuple[str, str]]
     lagged: int = 0
+    kinds: frozenset[str] | None = None  # message kinds wanted (None: all)
 
 
 @dataclass
@@ -276,9 +338,10 @@ class Broker:
     max_queue: int = 1000
     _subs: set[Any] = field(default_factory=set)
 
-    def subscribe(self) -> _Subscriber:
-        """A new subscriber (call :meth:`unsubscribe` when done)."""
-        sub = _Subscriber(asyncio.Queue(self.max_queue))
+    def subscribe(self, kinds: Sequence[str] | None = None) -> _Subscriber:
+        """A new subscriber to the message ``kinds`` (all when ``None``); call
+        :meth:`unsubscribe` when done."""
+        sub = _Subscriber(asyncio.Queue(self.max_queue), 0, frozenset(kinds) if kinds else None)
         self._subs.add(sub)
         return sub
 
@@ -286,15 +349,23 @@ class Broker:
         """Forget a subscriber."""
         self._subs.discard(sub)
 
+    def wants(self, kind: str) -> bool:
+        """True when some subscriber takes messages of this kind."""
+        return any(s.kinds is None or kind in s.kinds for s in list(self._subs))
+
     @property
     def subscribers(self) -> int:
         """Number of connected subscribers."""
         return len(self._subs)
 
     def publish(self, kind: str, payload: Mapping[str, Any]) -> None:
-        """Queue a message for every subscriber (event loop thread only)."""
+        """Queue a message for every subscriber that wants its kind (event loop thread
+        only; the JSON text is made only when someone wants it)."""
+        subs = [s for s in self._subs if s.kinds is None or kind in s.kinds]
+        if not subs:
+            return
         data = json.dumps(payload, separators=(",", ":"), default=str)
-        for sub in list(self._subs):
+        for sub in subs:
             if sub.queue.full():
                 sub.queue.get_nowait()
                 sub.lagged += 1

@@ -284,11 +284,10 @@ def create_app(config: ServeConfig, service: Service | None = None) -> FastAPI:
         ] = None,
     ) -> dict[str, Any]:
         """The newest position of every track (from memory)."""
-        rows = list(svc.positions.values())
+        cut = None
         if since_s is not None and svc.newest_fix_ns is not None:
             cut = svc.newest_fix_ns - int(since_s * NS_PER_S)
-            rows = [r for r in rows if r["t_ns"] >= cut]
-        return {"tracks": rows, "newest_fix_ns": svc.newest_fix_ns}
+        return {"tracks": svc.position_rows(cut), "newest_fix_ns": svc.newest_fix_ns}
 
     @app.get("/api/tracks/{track_id}/fixes")
     async def track_fixes(
@@ -384,9 +383,17 @@ def create_app(config: ServeConfig, service: Service | None = None) -> FastAPI:
         return {"rejects": await asyncio.to_thread(store().rejects, batch_id)}
 
     @app.get("/api/stream")
-    async def stream(request: Request) -> StreamingResponse:
-        """Server-Sent Events: ``positions``, ``event`` and ``alert`` messages (JSON)."""
-        sub = svc.broker.subscribe()
+    async def stream(
+        request: Request,
+        types: Annotated[str | None, Query(max_length=100, pattern=r"^[a-z_,]*$")] = None,
+    ) -> Response:
+        """Server-Sent Events: ``positions``, ``event`` and ``alert`` messages (JSON);
+        ``?types=alert,event`` subscribes to those kinds only."""
+        kinds = [k for k in (types or "").split(",") if k]
+        unknown = sorted(set(kinds) - {"positions", "event", "alert"})
+        if unknown:
+            return _error(422, f"unknown message types {unknown}", "types")
+        sub = svc.broker.subscribe(kinds or None)
 
         async def gen() -> AsyncIterator[bytes]:
             try:
@@ -420,13 +427,16 @@ def create_app(config: ServeConfig, service: Service | None = None) -> FastAPI:
         """Ingest fixes: JSON lines (``application/x-ndjson``, ``application/json``) or
         CSV (``text/csv``). Answered after the commit; with an ``Idempotency-Key`` a
         retried batch is not stored twice (``duplicate: true``)."""
-        body = b""
+        parts: list[bytes] = []
+        size = 0
         async for chunk in request.stream():
-            body += chunk
-            if len(body) > config.max_body_bytes:
+            parts.append(chunk)
+            size += len(chunk)
+            if size > config.max_body_bytes:
                 return _error(
                     413, f"body larger than {config.max_body_bytes} bytes; split it", "body"
                 )
+        body = b"".join(parts)
         ctype = content_type.split(";")[0].strip().lower()
         if ctype in ("text/csv", "application/csv"):
             decoded = await asyncio.to_thread(decode_csv, body)

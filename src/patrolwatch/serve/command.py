@@ -31,8 +31,9 @@ def add_serve_parser(sub: Any) -> argparse.ArgumentParser:
         "serve",
         help="live service: feeds, streaming detector, alerts, DuckDB store, web map",
         description=(
-            "Run the live service: read AIS and ADS-B feeds, detect zone entries as fixes "
-            "arrive (the same detector as 'crossings'), raise alerts by rules, store "
+            "Run the live service: read AIS and ADS-B feeds, detect zone entries and "
+            "formations as fixes arrive (the same detectors as 'crossings' and "
+            "'formations'), raise alerts by rules, store "
             "everything in one DuckDB file and serve a REST API, Server-Sent Events and a "
             "live map on http://HOST:PORT/."
         ),
@@ -90,6 +91,17 @@ def add_serve_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN")
     p.add_argument("--allow-remote-feeds", action="store_true", help="allow non-loopback feeds")
     p.add_argument("--clock", choices=("wall", "stream"), help="time for gaps and eviction")
+    p.add_argument(
+        "--no-formations",
+        action="store_true",
+        help="do not follow formations (groups of tracks flying together) live",
+    )
+    p.add_argument(
+        "--formation-sep",
+        default="5km",
+        metavar="DIST",
+        help="largest distance between formation members, as 'formations --max-sep' (default 5km)",
+    )
     p.add_argument("--demo", action="store_true", help="replay the bundled incident live")
     p.add_argument("--demo-speed", type=float, default=60.0, metavar="X", help="replay speed")
     p.add_argument("--demo-loop", action="store_true", help="replay again and again")
@@ -205,6 +217,8 @@ def config_from_args(args: argparse.Namespace) -> Any:
         demo=args.demo,
         demo_speed=args.demo_speed,
         demo_loop=args.demo_loop,
+        formations=not args.no_formations,
+        formation_max_sep_m=_positive(distance_to_m, args.formation_sep, "--formation-sep"),
     )
 
 

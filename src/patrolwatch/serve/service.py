@@ -11,8 +11,10 @@ groups what arrives within :attr:`ServeConfig.batch_interval_s`, and for each gr
 5. only then acknowledges the batches and publishes events and alerts (SSE, webhook).
 
 A crash loses only batches that were not acknowledged. On start the detector is rebuilt
-by replaying, per track, the stored fixes its state needs (``track_state``); what that
-replay publishes again is already stored and is not re-sent.
+by replaying, per track, the stored fixes its state needs (``track_state``, written at
+once for a new track and refreshed every :data:`STATE_REFRESH_S`: a start older than
+needed only replays more); what that replay publishes again is already stored and is
+not re-sent.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from ..detect.formations import (
 from ..units import NS_PER_S
 from .alerts import AlertRule, Broker, WebhookSender, make_alert, match_rules
 from .joint import DEFAULT_EVERY_S, FormationTracker
-from .store import IngestBatch, Reject, Store
+from .store import ATTR_COLUMNS, IngestBatch, Reject, Store
 from .stream import (
     DEFAULT_EVICT_AFTER_S,
     DEFAULT_GAP_S,
@@ -52,6 +54,22 @@ from .stream import (
 __all__ = ["FUTURE_TOLERANCE_S", "ServeConfig", "Service", "concat_fixes"]
 
 log = logging.getLogger("patrolwatch.serve")
+
+POSITION_FIELDS = (
+    "track_id",
+    "t_ns",
+    "lon_deg",
+    "lat_deg",
+    "alt_m",
+    "speed_mps",
+    "heading_deg",
+    "fix_id",
+)
+"""Fields of a track's newest position (then its attributes), see
+:meth:`Service.position_rows`."""
+
+STATE_REFRESH_S = 10.0
+"""Window starts of tracks already in the store are rewritten at most this often, s."""
 
 POSITIONS_KEEP_S = 6 * 3600.0
 """The map's track list forgets tracks silent this long (stream time), seconds."""
@@ -166,12 +184,16 @@ class Service:
         self.store: Store | None = None
         self.detector = self._new_detector()
         self.formations = self._new_tracker()
-        self.positions: dict[str, dict[str, Any]] = {}  # replaced whole, never mutated
+        # track -> values (POSITION_FIELDS, ATTR_COLUMNS): replaced whole, never mutated
+        self.positions: dict[str, tuple[Any, ...]] = {}
         self._snapshot: dict[str, Any] = {}  # detector figures, taken by the pipeline thread
         self.feeds: list[Any] = []
         self._queue: asyncio.Queue[_Item] | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._snapshot_at = 0.0
+        self._state_known: set[str] = set()  # tracks with a track_state row
+        self._state_dirty: set[str] = set()  # touched since the last refresh
+        self._state_written_at = 0.0
         self._webhook_wake = asyncio.Event()
         self._webhook_next: dict[str, float] = {}
         self._commits: deque[tuple[float, int, float]] = deque(maxlen=512)  # (wall s, fixes, lag s)
@@ -381,13 +403,28 @@ class Service:
         alerts = [make_alert(r, e) for e in events for r in match_rules(self.config.rules, e)]
         self._take_snapshot()
         touched = np.unique(fixes.track_id).tolist() if fixes is not None and len(fixes) else []
-        tids, starts, lasts = self.detector.track_state(touched)
+        dropped = self.detector.take_dropped()
+        # a restart replays each track's stored fixes from its window start: written at
+        # once for a new track, refreshed every STATE_REFRESH_S for the others (a start
+        # older than needed only replays more; rewriting every touched track each commit
+        # costs more than the detection at high rates)
+        now_s = time.monotonic()
+        if now_s - self._state_written_at >= STATE_REFRESH_S:
+            write = sorted(self._state_dirty.union(touched))
+            self._state_dirty.clear()
+            self._state_written_at = now_s
+        else:
+            write = [t for t in touched if t not in self._state_known]
+            self._state_dirty.update(touched)
+        self._state_known.update(write)
+        self._state_known.difference_update(dropped)
+        self._state_dirty.difference_update(dropped)
+        tids, starts, lasts = self.detector.track_state(write)
         window = dict(zip(tids, starts, strict=True))
         if self.formations is not None:  # a restart replays what the tracker needs too
             need = self.formations.window_start_ns(tids)
             window = {k: min(v, need.get(k, v)) for k, v in window.items()}
         last = dict(zip(tids, lasts, strict=True))
-        dropped = self.detector.take_dropped()
         event_batch = {e.id: ids[-1][0] for e in events} if ids else {}
         store.commit(new, ids, events, event_batch, alerts, window, last, dropped)
         # acknowledgements, in the order of the items
@@ -466,49 +503,73 @@ class Service:
         b.fixes = _select(f, ~bad)
 
     def _update_positions(self, f: FixBatch) -> list[dict[str, Any]]:
-        """Newest position per track (kept in memory for the map)."""
+        """Newest position per track (kept in memory for the map: a tuple per track, see
+        :meth:`position_rows`). Returns the new positions as dicts when a subscriber
+        wants ``positions`` messages, else ``[]``."""
         if len(f) == 0:
             return []
         order = np.lexsort((f.t_ns, f.track_id))
         tid = f.track_id[order]
         sel = order[np.flatnonzero(np.append(tid[1:] != tid[:-1], True))]
-        columns = {
-            "track_id": f.track_id[sel].tolist(),
-            "t_ns": f.t_ns[sel].tolist(),
-            "lon_deg": f.lon_deg[sel].tolist(),
-            "lat_deg": f.lat_deg[sel].tolist(),
-            "alt_m": _nums(f.alt_m[sel]),
-            "speed_mps": _nums(f.speed_mps[sel]),
-            "heading_deg": _nums(f.heading_deg[sel]),
-            "fix_id": f.fix_id[sel].tolist(),
-            **{k: v[sel].tolist() for k, v in f.attrs.items()},
-        }
-        names = list(columns)
-        attrs = list(f.attrs)
-        out = []
-        positions = dict(self.positions)  # copy on write: readers see a whole dict
-        newest = self.newest_fix_ns
-        for values in zip(*columns.values(), strict=True):  # per track touched
-            rec = dict(zip(names, values, strict=True))
-            track = rec["track_id"]
-            prev = positions.get(track)
-            if prev is not None:
-                if prev["t_ns"] > rec["t_ns"]:
-                    continue
-                for k in attrs:
-                    if not rec[k]:
-                        rec[k] = prev.get(k, "")
-            positions[track] = rec
-            out.append(rec)
-            if newest is None or rec["t_ns"] > newest:
-                newest = rec["t_ns"]
-        self.newest_fix_ns = newest
+        tids = f.track_id[sel].tolist()
+        t_ns = f.t_ns[sel].tolist()
+        old = self.positions
+        prev = [old.get(t) for t in tids]
+        n_base = len(POSITION_FIELDS)
+        attr_cols = []
+        for j, key in enumerate(ATTR_COLUMNS):
+            values = f.attrs.get(key)
+            if values is None:
+                col = [""] * len(tids)
+                empty = np.ones(len(tids), dtype=bool)
+            else:
+                col = values[sel].tolist()
+                empty = values[sel] == ""
+            for i in np.flatnonzero(empty).tolist():  # attribute not in this fix: keep it
+                p = prev[i]
+                if p is not None:
+                    col[i] = p[n_base + j]
+            attr_cols.append(col)
+        rows = zip(
+            tids,
+            t_ns,
+            f.lon_deg[sel].tolist(),
+            f.lat_deg[sel].tolist(),
+            _nums(f.alt_m[sel]),
+            _nums(f.speed_mps[sel]),
+            _nums(f.heading_deg[sel]),
+            f.fix_id[sel].tolist(),
+            *attr_cols,
+            strict=True,
+        )
+        keep = [r for r, p in zip(rows, prev, strict=True) if p is None or p[1] <= r[1]]
+        positions = dict(old)  # copy on write: readers see a whole dict
+        positions.update((r[0], r) for r in keep)
+        newest = max(t_ns)
+        if self.newest_fix_ns is None or newest > self.newest_fix_ns:
+            self.newest_fix_ns = newest
         if self.newest_fix_ns is not None and len(positions) > 1000:
             # forget tracks not heard for POSITIONS_KEEP_S of stream time
             cut = self.newest_fix_ns - int(POSITIONS_KEEP_S * NS_PER_S)
-            positions = {k: v for k, v in positions.items() if v["t_ns"] >= cut}
+            if min(v[1] for v in positions.values()) < cut:
+                positions = {k: v for k, v in positions.items() if v[1] >= cut}
         self.positions = positions
-        return out
+        if not self.broker.wants("positions"):
+            return []
+        names = (*POSITION_FIELDS, *ATTR_COLUMNS)
+        return [dict(zip(names, r, strict=True)) for r in keep]
+
+    def position_rows(self, since_ns: int | None = None) -> list[dict[str, Any]]:
+        """The newest position of every track held, as dicts (``track_id``, ``t_ns``,
+        ``lon_deg``, ``lat_deg``, ``alt_m``, ``speed_mps``, ``heading_deg``, ``fix_id``
+        and the track attributes :data:`~patrolwatch.serve.store.ATTR_COLUMNS`); those
+        at or after ``since_ns`` only, if given."""
+        names = (*POSITION_FIELDS, *ATTR_COLUMNS)
+        return [
+            dict(zip(names, r, strict=True))
+            for r in self.positions.values()
+            if since_ns is None or r[1] >= since_ns
+        ]
 
     def _publish(
         self, events: list[StreamEvent], alerts: list[dict[str, Any]], pos: list[dict[str, Any]]

@@ -20,7 +20,8 @@ Schema (version :data:`SCHEMA_VERSION`, migrated on open):
     Every input line not used: ``batch_id``, ``line``, ``raw``, ``reason``, ``message``.
 ``events``
     ``event_id`` (primary key), ``type``, ``track_id``, ``zone_id``, ``time_ns``,
-    ``t0_ns``/``t1_ns`` (span), ``correction``, ``closed_by``, ``body`` (JSON of the
+    ``t0_ns``/``t1_ns`` (span; a formation event's from its start to its end),
+    ``correction``, ``closed_by``, ``body`` (JSON of the
     :class:`~patrolwatch.serve.stream.StreamEvent`), ``batch_id``, ``created_ns``.
 ``alerts``
     ``alert_id`` (primary key), ``rule``, ``severity``, ``event_id``, ``track_id``,
@@ -37,7 +38,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -291,16 +292,14 @@ class Store:
                     con.unregister("_new_fixes")
                 if reject_rows:
                     con.executemany("INSERT INTO rejects VALUES (?, ?, ?, ?, ?)", reject_rows)
-                if event_rows:
-                    con.executemany(
-                        "INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        event_rows,
-                    )
-                if alert_rows:
-                    con.executemany(
-                        "INSERT OR IGNORE INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        alert_rows,
-                    )
+                if event_rows:  # one row per id: the last word (a correction) wins
+                    by_id = {row[0]: row for row in event_rows}
+                    _insert_rows(con, "INSERT OR REPLACE INTO events", _EVENT_COLS, by_id.values())
+                if alert_rows:  # an alert is stored once: the first wins
+                    once: dict[str, tuple[Any, ...]] = {}
+                    for row in alert_rows:
+                        once.setdefault(row[0], row)
+                    _insert_rows(con, "INSERT OR IGNORE INTO alerts", _ALERT_COLS, once.values())
                 if window_start_ns:
                     keys = list(window_start_ns)
                     lasts = last_ns or {}
@@ -572,8 +571,59 @@ def _rows_to_batch(names: list[str], rows: list[tuple[Any, ...]]) -> FixBatch:
     )
 
 
+_EVENT_COLS = (
+    ("event_id", pa.string()),
+    ("type", pa.string()),
+    ("track_id", pa.string()),
+    ("zone_id", pa.string()),
+    ("time_ns", pa.int64()),
+    ("t0_ns", pa.int64()),
+    ("t1_ns", pa.int64()),
+    ("correction", pa.string()),
+    ("closed_by", pa.string()),
+    ("body", pa.string()),
+    ("batch_id", pa.int64()),
+    ("created_ns", pa.int64()),
+)
+_ALERT_COLS = (
+    ("alert_id", pa.string()),
+    ("rule", pa.string()),
+    ("severity", pa.string()),
+    ("event_id", pa.string()),
+    ("track_id", pa.string()),
+    ("zone_id", pa.string()),
+    ("time_ns", pa.int64()),
+    ("created_ns", pa.int64()),
+    ("body", pa.string()),
+    ("delivered_ns", pa.int64()),
+    ("attempts", pa.int32()),
+    ("last_error", pa.string()),
+)
+
+
+def _insert_rows(
+    con: duckdb.DuckDBPyConnection,
+    statement: str,
+    columns: Sequence[tuple[str, pa.DataType]],
+    rows: Iterable[tuple[Any, ...]],
+) -> None:
+    """``statement SELECT * FROM`` the rows as one Arrow table (``executemany`` runs one
+    statement per row: seconds for a few thousand rows with a primary key)."""
+    data = list(rows)
+    table = pa.table(
+        {name: pa.array([r[i] for r in data], typ) for i, (name, typ) in enumerate(columns)}
+    )
+    con.register("_new_rows", table)
+    try:
+        con.execute(f"{statement} SELECT * FROM _new_rows")
+    finally:
+        con.unregister("_new_rows")
+
+
 def _event_row(e: StreamEvent, batch_id: int, now: int) -> tuple[Any, ...]:
     t0, t1 = event_span(e)
+    if e.type.startswith("formation_"):  # a formation episode spans its first to last step
+        t0, t1 = int(e.row.get("start_time", t0)), int(e.row.get("end_time", t1))
     return (
         e.id,
         e.type,

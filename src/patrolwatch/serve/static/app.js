@@ -272,7 +272,8 @@ async function selectTrack(id) {
     const ev = await getJSON("/api/events?track=" + encodeURIComponent(id) + "&limit=200");
     for (const e of ev.events) {
       const li = h("li", "", "");
-      li.appendChild(h("div", "", `${e.type} ${e.row.zone_name || e.zone_id || ""}`));
+      const what = e.row.zone_name || e.zone_id || (e.row.members || "").split(";").join(", ");
+      li.appendChild(h("div", "", `${e.type} ${what}`));
       li.appendChild(h("div", "meta", `${e.time} ${e.row.evidence || ""} ${e.row.source_rows || ""}`));
       list.appendChild(li);
     }
