@@ -333,6 +333,7 @@ class FormationTracker:
     def _reset(self) -> None:
         """Forget every track, episode and group."""
         self._tracks: dict[str, _Track] = {}
+        self._inbox: list[tuple[FixBatch, Any, Any, Any, Any]] = []
         self._sources: list[str] = []
         self._source_index: dict[str, int] = {}
         self._seq = 0
@@ -364,6 +365,11 @@ class FormationTracker:
         """Per track (all, or those of ``track_ids`` held), the time of its oldest
         buffered fix: a restart must replay the stored fixes from there."""
         out = {}
+        if self._inbox:
+            wanted = None if track_ids is None else list(track_ids)
+            if wanted is None or any(t not in self._tracks for t in wanted):
+                self._distribute()
+            track_ids = wanted
         ids = self._tracks if track_ids is None else [t for t in track_ids if t in self._tracks]
         for tid in ids:
             tr = self._tracks[tid]
@@ -376,7 +382,8 @@ class FormationTracker:
         """Tracks, buffered fixes, held episodes and groups."""
         return {
             "tracks": len(self._tracks),
-            "window_fixes": sum(t.n for t in self._tracks.values()),
+            "window_fixes": sum(t.n for t in self._tracks.values())
+            + sum(len(b[0]) for b in self._inbox),
             "episodes": len(self._episodes),
             "groups": len(self._groups),
         }
@@ -396,6 +403,27 @@ class FormationTracker:
         src = src_map[inv.reshape(-1)]
         seq = np.arange(self._seq, self._seq + n, dtype=np.int64)
         self._seq += n
+        # per-track bookkeeping waits for the next run (every ``every_s``): one pass over
+        # all that arrived since, not one per batch
+        self._inbox.append((batch, order, cut, src, seq))
+        self._newest_fix = max(self._newest_fix, int(batch.t_ns.max()))
+        self._clock = max(self._clock, self._newest_fix)
+        return self._maybe_run()
+
+    def _distribute(self) -> None:
+        """Put the fixes pushed since the last call into their tracks' buffers."""
+        inbox, self._inbox = self._inbox, []
+        for batch, order, cut, src, seq in inbox:
+            self._distribute_one(batch, order, cut, src, seq)
+
+    def _distribute_one(
+        self,
+        batch: FixBatch,
+        order: npt.NDArray[np.int64],
+        cut: npt.NDArray[np.int64],
+        src: npt.NDArray[np.int32],
+        seq: npt.NDArray[np.int64],
+    ) -> None:
         for g in np.split(order, cut):  # per track of the batch: bookkeeping only
             tid = str(batch.track_id[g[0]])
             track = self._tracks.get(tid)
@@ -428,9 +456,6 @@ class FormationTracker:
                 }
             )
             track.last_t = max(track.last_t, int(t.max()))
-        self._newest_fix = max(self._newest_fix, int(batch.t_ns.max()))
-        self._clock = max(self._clock, self._newest_fix)
-        return self._maybe_run()
 
     def advance(self, now_ns: int) -> list[StreamEvent]:
         """Move stream time to ``now_ns - latency_s`` (e.g. the wall clock of a live feed)
@@ -522,6 +547,7 @@ class FormationTracker:
 
     def _run(self, *, final: bool) -> list[StreamEvent]:
         """Re-run ``formations`` on the window and publish what changed."""
+        self._distribute()
         self.stats["runs"] += 1
         self._last_run = self._clock
         for t in self._tracks.values():
