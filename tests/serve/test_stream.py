@@ -323,6 +323,22 @@ def test_window_memory_is_bounded_by_open_visits() -> None:
     assert det.state_size()["window_fixes"] >= 2
 
 
+def test_source_names_of_past_deliveries_are_forgotten_and_provenance_stays_right() -> None:
+    """A live service names every delivery; the detector keeps only the names its held
+    fixes use, and events still name their fixes by delivery and line."""
+    det = Detector(ZONES, lateness_s=0, evict_after_s=None, gap_s=None)
+    # west of the box (up to 129.499), then one fix inside and one east of it
+    lons = [128.0 + 0.001 * k for k in range(1500)] + [130.5, 131.5]
+    events = []
+    for k, lon in enumerate(lons):  # one delivery per fix: 1,502 source names
+        b = FixBatch.from_arrays(["A"], [60 * k * S], [lon], [37.5], fix_id=[k], source=f"d{k}")
+        events += det.push(b)
+    assert len(det._sources) < 1000  # compacted (only the held fixes' deliveries remain)
+    visit = next(e for e in events if e.type == "visit")
+    # entered between the fixes k=1499 and k=1500, left between k=1500 and k=1501
+    assert visit.row["source_rows"] == "d1499:1;d1500:1;d1501:1"
+
+
 def test_malformed_batch_raises_with_the_line() -> None:
     with pytest.raises(pw.SchemaError, match="out of range"):
         FixBatch.from_arrays(["A"], [0], [37.5], [131.0 + 100], line=[7])

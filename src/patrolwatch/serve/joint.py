@@ -122,6 +122,7 @@ from ..detect.formations import (
 )
 from ..errors import ConfigError
 from ..units import NS_PER_S
+from ._sources import SourceNames
 from .stream import FixBatch, StreamEvent
 
 __all__ = [
@@ -334,8 +335,7 @@ class FormationTracker:
         """Forget every track, episode and group."""
         self._tracks: dict[str, _Track] = {}
         self._inbox: list[tuple[FixBatch, Any, Any, Any, Any]] = []
-        self._sources: list[str] = []
-        self._source_index: dict[str, int] = {}
+        self._sources = SourceNames()
         self._seq = 0
         self._newest_fix = _NEVER
         self._clock = _NEVER
@@ -398,9 +398,7 @@ class FormationTracker:
         order = np.lexsort((np.arange(n), batch.t_ns, batch.track_id))
         tid_sorted = batch.track_id[order]
         cut = np.flatnonzero(tid_sorted[1:] != tid_sorted[:-1]) + 1
-        names, inv = np.unique(batch.source, return_inverse=True)
-        src_map = np.asarray([self._source(str(s)) for s in names], dtype=np.int32)
-        src = src_map[inv.reshape(-1)]
+        src = self._sources.ids(batch.source)
         seq = np.arange(self._seq, self._seq + n, dtype=np.int64)
         self._seq += n
         # per-track bookkeeping waits for the next run (every ``every_s``): one pass over
@@ -473,13 +471,6 @@ class FormationTracker:
         return events
 
     # ------------------------------------------------------------------ runs
-    def _source(self, name: str) -> int:
-        i = self._source_index.get(name)
-        if i is None:
-            i = self._source_index[name] = len(self._sources)
-            self._sources.append(name)
-        return i
-
     def _maybe_run(self) -> list[StreamEvent]:
         if self._clock == _NEVER:
             return []
@@ -819,7 +810,7 @@ class FormationTracker:
                 self.stats["tracks_evicted"] += 1
             else:
                 track.prune(min(base, floor))
-        if len(self._sources) > 1000 + 4 * len(self._tracks):
+        if self._sources.crowded(len(self._tracks)):
             self._compact_sources()
         for tid in list(self._closed_spans):  # a window cannot reach these any more
             tr = self._tracks.get(tid)
@@ -836,13 +827,7 @@ class FormationTracker:
         delivery: the list would grow for ever)."""
         for t in self._tracks.values():
             t.consolidate()
-        used = np.unique(
-            np.concatenate([t.cols["src"] for t in self._tracks.values()] or [np.zeros(0)])
-        ).astype(np.int64)
-        remap = np.full(len(self._sources), -1, dtype=np.int32)
-        remap[used] = np.arange(used.size, dtype=np.int32)
-        self._sources = [self._sources[i] for i in used.tolist()]
-        self._source_index = {name: i for i, name in enumerate(self._sources)}
+        remap = self._sources.compact(t.cols["src"] for t in self._tracks.values())
         for t in self._tracks.values():
             t.cols["src"] = remap[t.cols["src"]]
 

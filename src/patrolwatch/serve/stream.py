@@ -98,6 +98,7 @@ from ..detect._geometry import Frame
 from ..detect.crossings import crossings
 from ..errors import ConfigError, SchemaError
 from ..units import NS_PER_S
+from ._sources import SourceNames
 
 __all__ = [
     "DEFAULT_EVICT_AFTER_S",
@@ -1035,8 +1036,7 @@ class Detector:
         self._boxes = _ZoneBoxes(zones)
         self._zone_index = {z.id: i for i, z in enumerate(zones)}
         self._tracks: dict[str, _Track] = {}
-        self._sources: list[str] = []
-        self._source_index: dict[str, int] = {}
+        self._sources = SourceNames()
         self._undone: dict[str, list[StreamEvent]] = {}
         self._quiet: _QuietTier | None = (
             _QuietTier(self.lateness_ns)
@@ -1154,9 +1154,7 @@ class Detector:
         cut = np.flatnonzero(tid_sorted[1:] != tid_sorted[:-1]) + 1
         starts = np.concatenate([[0], cut]).astype(np.int64)
         ends = np.concatenate([cut, [n]]).astype(np.int64)
-        src_names, src_inv = np.unique(batch.source, return_inverse=True)
-        src_map = np.asarray([self._source(str(s)) for s in src_names], dtype=np.int32)
-        src_idx = src_map[src_inv.reshape(-1)]
+        src_idx = self._sources.ids(batch.source)
         slow = np.ones(starts.size, dtype=bool)
         if self._quiet is not None and len(self._quiet):
             slow = self._push_quiet(batch, order, starts, ends, src_idx)
@@ -1200,6 +1198,8 @@ class Detector:
             self._prune(track)
         self._demote({c.track.id: c.track for c in chunks}.values())
         events.extend(self._housekeeping())
+        if self._sources.crowded(self.open_tracks):
+            self._compact_sources()
         self.stats["events"] += len(events)
         return events
 
@@ -1362,35 +1362,40 @@ class Detector:
         """End these tracks now (``closed_by="lost_contact"``)."""
         ids = list(track_ids)
         q = self._quiet
-        if q is not None:
-            held = [q.slot_of[t] for t in ids if t in q.slot_of]
-            if held:
-                slots = np.asarray(held, dtype=np.int64)
-                for tr in q.take(slots[np.isin(slots, q.with_state())]):
-                    self._tracks[tr.id] = tr
+        if q is not None:  # open visits close on the per-track path; the rest just goes
+            slots = np.asarray([q.slot_of[t] for t in ids if t in q.slot_of], dtype=np.int64)
+            has = np.isin(slots, q.with_state())
+            for tr in q.take(slots[has]):
+                self._tracks[tr.id] = tr
+            gone = q.remove(slots[~has])
+            self._dropped.extend(gone)
+            self.stats["tracks_evicted"] += len(gone)
         tracks = [self._tracks[t] for t in ids if t in self._tracks]
         events = self._close_tracks(tracks, "lost_contact")
         for t in tracks:
             del self._tracks[t.id]
             self._dropped.append(t.id)
-        n = len(tracks)
-        q = self._quiet
-        if q is not None:
-            rest = [q.slot_of[t] for t in ids if t in q.slot_of]
-            if rest:
-                self._dropped.extend(q.remove(np.asarray(rest, dtype=np.int64)))
-                n += len(slots)
-        self.stats["tracks_evicted"] += n
+        self.stats["tracks_evicted"] += len(tracks)
         return events
 
-    # ------------------------------------------------------------------ admission
-    def _source(self, name: str) -> int:
-        i = self._source_index.get(name)
-        if i is None:
-            i = self._source_index[name] = len(self._sources)
-            self._sources.append(name)
-        return i
+    def _compact_sources(self) -> None:
+        """Forget the source names no held fix refers to (a live service names each
+        delivery); renumber the fixes held by tracks and by the quiet tier."""
+        q = self._quiet
+        held = [t.buf.view("src") for t in self._tracks.values()]
+        if q is not None:
+            q.flush_added()
+            held += [q.last["src"][q.alive[: q.cap]], *(r.cols["src"] for r in q.runs)]
+        remap = self._sources.compact(held)
+        for t in self._tracks.values():
+            t.buf.src[: t.buf.n] = remap[t.buf.view("src")]
+        if q is not None:
+            alive = q.alive[: q.cap]
+            q.last["src"][: q.cap][alive] = remap[q.last["src"][: q.cap][alive]]
+            for r in q.runs:
+                r.cols["src"] = remap[r.cols["src"]]
 
+    # ------------------------------------------------------------------ admission
     def _admit(
         self, track: _Track, cols: dict[str, npt.NDArray[Any]], events: list[StreamEvent]
     ) -> _Chunk | None:
@@ -1549,12 +1554,6 @@ class Detector:
         prov = sorted(set(zip(np.asarray(src).tolist(), np.asarray(line).tolist(), strict=True)))
         return ";".join(f"{self._sources[f]}:{ln}" for f, ln in prov)
 
-    def _edge_model(self, zi: int) -> Any:
-        """The batch detector's prepared model of polygon zone ``zi`` (edges, index)."""
-        from ..detect.crossings import polygon_model
-
-        return polygon_model(self.zones[zi])
-
     def _plan(self, chunks: Sequence[_Chunk]) -> dict[int, list[int]]:
         """Per zone (index), the chunks ``crossings`` must see.
 
@@ -1567,6 +1566,7 @@ class Detector:
         ``max_speed_mps`` is set are always passed.
         """
         from ..detect._geometry import SegmentGeo, segment_boxes
+        from ..detect.crossings import polygon_model
 
         lon = np.concatenate([c.cols["lon"] for c in chunks])
         lat = np.concatenate([c.cols["lat"] for c in chunks])
@@ -1586,7 +1586,7 @@ class Detector:
             if self.max_speed_mps is not None or zone.is_buffer or zone.has_vertical_limits:
                 plan[zi] = list(range(len(chunks)))
                 continue
-            model = self._edge_model(zi)
+            model = polygon_model(zone)
             need = always.copy()
             if seg.size:
                 bx0, by0, bx1, by1 = segment_boxes(geo, model.frame)
@@ -2038,13 +2038,7 @@ class Detector:
             if self.evict_after_ns is not None:
                 idle = np.flatnonzero(alive & (wm - last >= self.evict_after_ns))
                 if idle.size:
-                    # open visits close on the per-track path below (lost contact)
-                    has = np.isin(idle, q.with_state())
-                    for tr in q.take(idle[has]):
-                        self._tracks[tr.id] = tr
-                    rest = idle[~has]
-                    self._dropped.extend(q.remove(rest))
-                    self.stats["tracks_evicted"] += int(rest.size)
+                    events.extend(self.evict([q.ids[i] for i in idle.tolist()]))
         if self.gap_ns is not None:
             for track in self._tracks.values():
                 if not track.state.gap_open and track.n and wm - track.last_t > self.gap_ns:
