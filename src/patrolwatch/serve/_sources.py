@@ -20,16 +20,17 @@ I32 = npt.NDArray[np.int32]
 
 
 class SourceNames:
-    """Source names numbered in order of first use.
+    """Source names numbered as they come (the new names of one :meth:`ids` call in
+    sorted order).
 
     Examples
     --------
     >>> s = SourceNames()
     >>> s.ids(np.array(["b", "a", "b"])).tolist(), s[0]
-    ([0, 1, 0], 'b')
+    ([1, 0, 1], 'a')
     >>> remap = s.compact([np.array([1], dtype=np.int32)])
     >>> remap[np.array([1])].tolist(), len(s), s[0]
-    ([0], 1, 'a')
+    ([0], 1, 'b')
     """
 
     def __init__(self) -> None:
