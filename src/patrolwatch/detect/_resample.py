@@ -16,6 +16,7 @@ offsets and fixed iteration counts, never over fixes or tracks.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -298,6 +299,11 @@ class GridSamples:
 
     def __len__(self) -> int:
         return int(self.step.shape[0])
+
+    def renumbered(self, track_of: I64) -> GridSamples:
+        """The same samples with track numbers ``track_of[track]`` (e.g. from a
+        subset's numbering back to the whole input's)."""
+        return dataclasses.replace(self, track=track_of[self.track])
 
     def take(self, idx: B | I64) -> GridSamples:
         """The subset ``idx`` (mask or indices)."""

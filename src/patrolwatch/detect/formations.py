@@ -616,32 +616,13 @@ def _chance_rate(
         return out
     n_tr = tracks.n_tracks
     g = params.grid_ns
-    dk = -(-params.min_duration_ns // g)
     # member samples, only around the member's episodes
-    lo_t = np.full(n_tr, np.iinfo(np.int64).max, dtype=np.int64)
-    hi_t = np.full(n_tr, np.iinfo(np.int64).min, dtype=np.int64)
-    np.minimum.at(lo_t, ep.mem_track, ep.k0[ep.mem_ep] - dk)
-    np.maximum.at(hi_t, ep.mem_track, ep.k1[ep.mem_ep] + dk)
+    lo_t, hi_t = _member_steps(ep, n_tr, params)
     is_member = lo_t <= hi_t
     member_ids = np.flatnonzero(is_member).astype(np.int64)
     sub = tracks.select_tracks(is_member)
-    ms = Resampler(sub, grid_ns=g, limit_ns=limits[is_member], window_half_steps=half).all_samples()
-    ms = GridSamples(
-        member_ids[ms.track],
-        *(
-            getattr(ms, f)
-            for f in (
-                "step",
-                "lon_deg",
-                "lat_deg",
-                "alt_m",
-                "speed_mps",
-                "move_mps",
-                "fix_a",
-                "fix_b",
-            )
-        ),
-    )
+    mrs = Resampler(sub, grid_ns=g, limit_ns=limits[is_member], window_half_steps=half)
+    ms = mrs.all_samples().renumbered(member_ids)
     keep = _airborne(ms, params.min_speed_mps)
     keep &= (ms.step >= lo_t[ms.track]) & (ms.step <= hi_t[ms.track])
     ms = ms.take(keep)
@@ -658,20 +639,60 @@ def _chance_rate(
                 continue
             idx = CellIndex(s.step, s.lon_deg, s.lat_deg, params.max_sep_m)
             for si, (shift, qsel) in enumerate(zip(shifts, wanted, strict=True)):
-                if qsel.size == 0:
-                    continue
-                q, r = idx.query(ms.step[qsel] - shift, ms.lon_deg[qsel], ms.lat_deg[qsel])
-                qq = qsel[q]
-                other = s.track[r] != ms.track[qq]
-                qq, r = qq[other], r[other]
-                ok, _ = _pair_test(ms, qq, s, r, params)
-                qq, r = qq[ok], r[ok]
-                recs.append(
-                    (ms.track[qq], s.track[r], np.full(qq.size, si, dtype=np.int64), ms.step[qq])
-                )
+                if qsel.size:
+                    recs.append(_shift_hits(ms, qsel, s, idx, shift, si, params))
+    return _chance_from_hits(ep, n_tr, n_sh, params, recs)
+
+
+def _member_steps(ep: _Episodes, n_tr: int, params: _Params) -> tuple[I64, I64]:
+    """Per track, the grid steps its episodes span, grown by ``min_duration_s`` (empty,
+    lo > hi, for a track in no episode): where the background model compares it."""
+    dk = -(-params.min_duration_ns // params.grid_ns)
+    lo_t = np.full(n_tr, np.iinfo(np.int64).max, dtype=np.int64)
+    hi_t = np.full(n_tr, np.iinfo(np.int64).min, dtype=np.int64)
+    np.minimum.at(lo_t, ep.mem_track, ep.k0[ep.mem_ep] - dk)
+    np.maximum.at(hi_t, ep.mem_track, ep.k1[ep.mem_ep] + dk)
+    return lo_t, hi_t
+
+
+def _shift_hits(
+    ms: GridSamples,
+    qsel: I64,
+    s: GridSamples,
+    idx: CellIndex,
+    shift: int,
+    si: int,
+    params: _Params,
+) -> tuple[I64, I64, I64, I64]:
+    """Member samples ``qsel`` that pass the pair test with another track's sample
+    ``shift`` steps later: (member track, other track, shift index, step) per hit."""
+    q, r = idx.query(ms.step[qsel] - shift, ms.lon_deg[qsel], ms.lat_deg[qsel])
+    qq = qsel[q]
+    other = s.track[r] != ms.track[qq]
+    qq, r = qq[other], r[other]
+    ok, _ = _pair_test(ms, qq, s, r, params)
+    qq, r = qq[ok], r[ok]
+    return ms.track[qq], s.track[r], np.full(qq.size, si, dtype=np.int64), ms.step[qq]
+
+
+def _chance_from_hits(
+    ep: _Episodes,
+    n_tr: int,
+    n_sh: int,
+    params: _Params,
+    recs: list[tuple[I64, I64, I64, I64]],
+) -> F64:
+    """``chance_rate`` per episode from the per-step hits (member track, other track,
+    shift index, step): runs of at least ``min_duration_s``, joined to the episodes'
+    members; a trial (member, shift) succeeds when such a run overlaps the episode.
+    Shared with the Dask engine, which gathers the hits partition by partition."""
+    out = np.full(ep.n, np.nan)
+    if n_sh == 0:
+        return out
     if not recs:
         out[:] = 0.0
         return out
+    g = params.grid_ns
     m = np.concatenate([x[0] for x in recs])
     o = np.concatenate([x[1] for x in recs])
     sh = np.concatenate([x[2] for x in recs])

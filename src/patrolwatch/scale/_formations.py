@@ -35,11 +35,8 @@ from ..core.zones import Zones
 from ..detect import formations as fm
 from ..detect._resample import (
     CellIndex,
-    GridSamples,
     Resampler,
     bridge_limits_ns,
-    expand_ranges,
-    runs,
 )
 from ..units import NS_PER_S
 from ._timeparts import OrderedEvents, _range_of, _t_range, _take_fixes, time_bounds, window_slice
@@ -151,11 +148,7 @@ def _chance_task(
     tracks, gix, lim = _window_tracks(sources, all_ids, limits, parts)
     n_all = all_ids.size
     g = params.grid_ns
-    dk = -(-params.min_duration_ns // g)
-    lo_t = np.full(n_all, np.iinfo(np.int64).max, dtype=np.int64)
-    hi_t = np.full(n_all, np.iinfo(np.int64).min, dtype=np.int64)
-    np.minimum.at(lo_t, ep.mem_track, ep.k0[ep.mem_ep] - dk)
-    np.maximum.at(hi_t, ep.mem_track, ep.k1[ep.mem_ep] + dk)
+    lo_t, hi_t = fm._member_steps(ep, n_all, params)
     is_member = (lo_t <= hi_t)[gix]
     if not is_member.any():
         return []
@@ -163,7 +156,7 @@ def _chance_task(
     m_gix = gix[is_member]
     msr = Resampler(sub, grid_ns=g, limit_ns=lim[is_member], window_half_steps=half)
     ms = msr.samples(k0, k1)
-    ms = GridSamples(m_gix[ms.track], *(getattr(ms, f) for f in _SAMPLE_FIELDS))
+    ms = ms.renumbered(m_gix)
     keep = fm._airborne(ms, params.min_speed_mps)
     keep &= (ms.step >= lo_t[ms.track]) & (ms.step <= hi_t[ms.track])
     ms = ms.take(keep)
@@ -175,58 +168,13 @@ def _chance_task(
     s = s.take(fm._airborne(s, params.min_speed_mps))
     if len(s) == 0:
         return []
-    s = GridSamples(gix[s.track], *(getattr(s, f) for f in _SAMPLE_FIELDS))
+    s = s.renumbered(gix)
     idx = CellIndex(s.step, s.lon_deg, s.lat_deg, params.max_sep_m)
     recs: list[tuple[I64, I64, I64, I64]] = []
+    every = np.arange(len(ms), dtype=np.int64)
     for si, shift in enumerate(shifts):  # per time shift, vectorised inside
-        q, r = idx.query(ms.step - shift, ms.lon_deg, ms.lat_deg)
-        other = s.track[r] != ms.track[q]
-        q, r = q[other], r[other]
-        ok, _ = fm._pair_test(ms, q, s, r, params)
-        q, r = q[ok], r[ok]
-        recs.append((ms.track[q], s.track[r], np.full(q.size, si, dtype=np.int64), ms.step[q]))
+        recs.append(fm._shift_hits(ms, every, s, idx, shift, si, params))
     return recs
-
-
-_SAMPLE_FIELDS = ("step", "lon_deg", "lat_deg", "alt_m", "speed_mps", "move_mps", "fix_a", "fix_b")
-
-
-def _chance_finish(
-    ep: fm._Episodes, n_tr: int, n_sh: int, params: fm._Params, recs: list[Any]
-) -> F64:
-    """``fm._chance_rate`` from the per-step hits on: runs, and the join to episodes."""
-    out = np.full(ep.n, np.nan)
-    if n_sh == 0:
-        return out
-    if not recs:
-        out[:] = 0.0
-        return out
-    g = params.grid_ns
-    m = np.concatenate([x[0] for x in recs])
-    o = np.concatenate([x[1] for x in recs])
-    sh = np.concatenate([x[2] for x in recs])
-    k = np.concatenate([x[3] for x in recs])
-    code = (m * n_tr + o) * n_sh + sh
-    order = np.lexsort((k, code))
-    code, k, m, o, sh = code[order], k[order], m[order], o[order], sh[order]
-    first, last = runs(code, k)
-    long_enough = (k[last] - k[first]) * g >= params.min_duration_ns
-    first, last = first[long_enough], last[long_enough]
-    r_m, r_o, r_sh, r_k0, r_k1 = m[first], o[first], sh[first], k[first], k[last]
-    ro = np.argsort(r_m, kind="stable")
-    r_m, r_o, r_sh, r_k0, r_k1 = r_m[ro], r_o[ro], r_sh[ro], r_k0[ro], r_k1[ro]
-    lo = np.searchsorted(r_m, ep.mem_track, side="left").astype(np.int64)
-    hi = np.searchsorted(r_m, ep.mem_track, side="right").astype(np.int64)
-    row, pos = expand_ranges(lo, hi)
-    e = ep.mem_ep[row]
-    overlap = (r_k0[pos] <= ep.k1[e]) & (r_k1[pos] >= ep.k0[e])
-    mem_key = ep.mem_ep * n_tr + ep.mem_track
-    not_member = ~fm._isin_sorted(e * n_tr + r_o[pos], mem_key)
-    hit = overlap & not_member
-    trial = np.unique(row[hit] * n_sh + r_sh[pos][hit])
-    n_hit = np.bincount(ep.mem_ep[trial // n_sh], minlength=ep.n).astype(np.float64)
-    n_mem = np.bincount(ep.mem_ep, minlength=ep.n).astype(np.float64)
-    return np.asarray(n_hit / (n_mem * n_sh), dtype=np.float64)
 
 
 def _member_part(tracks: Tracks, member_ids: npt.NDArray[np.str_]) -> Tracks:
@@ -251,7 +199,7 @@ def _table_task(
     tracks = _concat_tracks(parts, sources)
     if not np.array_equal(tracks.track_ids, all_ids):
         raise AssertionError("formations: track indices differ from the whole input's")
-    chance = _chance_finish(ep, all_ids.size, n_sh, params, recs)
+    chance = fm._chance_from_hits(ep, all_ids.size, n_sh, params, recs)
     zone_text = fm._zones_together(tracks, zones, ep, params.grid_ns)
     return fm._table(tracks, ep, params.grid_ns, chance, zone_text)
 
