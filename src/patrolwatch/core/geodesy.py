@@ -15,6 +15,9 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 from pyproj import Geod
@@ -74,20 +77,25 @@ def inv(
     dist_m : ndarray of float64
         Geodesic distance, metres, >= 0.
     """
-    a, b, c, d = np.broadcast_arrays(_arr(lon1_deg), _arr(lat1_deg), _arr(lon2_deg), _arr(lat2_deg))
-    if a.size == 0:
-        empty = np.zeros(a.shape)
-        return empty, empty.copy()
-    az12, _az21, dist = GEOD.inv(
-        np.ascontiguousarray(a).ravel(),
-        np.ascontiguousarray(b).ravel(),
-        np.ascontiguousarray(c).ravel(),
-        np.ascontiguousarray(d).ravel(),
-    )
-    shape = a.shape
+    return _solve(GEOD.inv, lon1_deg, lat1_deg, lon2_deg, lat2_deg, keep=(0, 2))
+
+
+def _solve(
+    method: Callable[..., tuple[Any, Any, Any]],
+    *args: npt.ArrayLike,
+    keep: tuple[int, int],
+) -> tuple[F64, F64]:
+    """Call a pyproj ``Geod`` method on four broadcast arrays (flattened, contiguous)
+    and return two of its three outputs in the arrays' shape."""
+    arrays = np.broadcast_arrays(*(_arr(x) for x in args))
+    shape = arrays[0].shape
+    if arrays[0].size == 0:
+        return np.zeros(shape), np.zeros(shape)
+    out = method(*(np.ascontiguousarray(x).ravel() for x in arrays))
+    i, j = keep
     return (
-        np.asarray(az12, dtype=np.float64).reshape(shape),
-        np.asarray(dist, dtype=np.float64).reshape(shape),
+        np.asarray(out[i], dtype=np.float64).reshape(shape),
+        np.asarray(out[j], dtype=np.float64).reshape(shape),
     )
 
 
@@ -111,21 +119,7 @@ def fwd(
     lon_deg, lat_deg : ndarray of float64
         Longitude in [-180, 180], latitude in [-90, 90], degrees.
     """
-    a, b, c, d = np.broadcast_arrays(_arr(lon_deg), _arr(lat_deg), _arr(az_deg), _arr(dist_m))
-    if a.size == 0:
-        empty = np.zeros(a.shape)
-        return empty, empty.copy()
-    lon, lat, _ = GEOD.fwd(
-        np.ascontiguousarray(a).ravel(),
-        np.ascontiguousarray(b).ravel(),
-        np.ascontiguousarray(c).ravel(),
-        np.ascontiguousarray(d).ravel(),
-    )
-    shape = a.shape
-    return (
-        np.asarray(lon, dtype=np.float64).reshape(shape),
-        np.asarray(lat, dtype=np.float64).reshape(shape),
-    )
+    return _solve(GEOD.fwd, lon_deg, lat_deg, az_deg, dist_m, keep=(0, 1))
 
 
 def m_per_deg_lon(lat_deg: npt.ArrayLike) -> F64:
