@@ -15,6 +15,8 @@ True
 
 from __future__ import annotations
 
+import math
+
 __all__ = [
     "ConfigError",
     "InputError",
@@ -23,6 +25,8 @@ __all__ = [
     "PatrolwatchError",
     "SchemaError",
     "ZoneGeometryError",
+    "check_nonneg",
+    "check_positive",
 ]
 
 
@@ -78,3 +82,35 @@ class NaiveTimeError(InputError):
 
 class ZoneGeometryError(InputError):
     """A zone geometry is invalid (unclosed or self-intersecting ring, swapped axes, ...)."""
+
+
+def check_positive(name: str, value: float) -> None:
+    """Refuse a parameter that is not a positive finite number.
+
+    Raises
+    ------
+    ConfigError
+        Naming the parameter and the value given.
+
+    Examples
+    --------
+    >>> check_positive("grid_s", 0.0)
+    Traceback (most recent call last):
+    ...
+    patrolwatch.ConfigError: grid_s must be a positive finite number, got 0.0
+    """
+    if not (math.isfinite(value) and value > 0):
+        raise ConfigError(f"{name} must be a positive finite number, got {value!r}")
+
+
+def check_nonneg(name: str, value: float, *, allow_inf: bool = False) -> None:
+    """Refuse a parameter that is negative, NaN, or infinite (unless ``allow_inf``).
+
+    Raises
+    ------
+    ConfigError
+        Naming the parameter and the value given.
+    """
+    ok = value >= 0 and (math.isfinite(value) or (allow_inf and value == math.inf))
+    if not ok:
+        raise ConfigError(f"{name} must be a finite number >= 0, got {value!r}")

@@ -28,7 +28,6 @@ the definitions too.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,7 +39,7 @@ from shapely.geometry.base import BaseGeometry
 from ..core.events import TIME_TYPE, Events
 from ..core.geodesy import wrap180
 from ..core.tracks import Tracks
-from ..errors import ConfigError
+from ..errors import ConfigError, check_nonneg, check_positive
 from ..units import KT_MPS, NM_M, NS_PER_S
 from ._geometry import Feature, Frame
 from ._resample import (
@@ -209,12 +208,12 @@ def encounters(
     >>> ev.column("track_id"), ev.column("duration_s"), ev.column("coast_rule")
     (['A;B'], [10800.0], ['skipped: no coast given'])
     """
-    _check_positive("max_dist_m", max_dist_m)
-    _check_nonneg("min_duration_s", min_duration_s)
-    _check_positive("max_median_speed_mps", max_median_speed_mps)
-    _check_nonneg("min_coast_dist_m", min_coast_dist_m)
-    _check_positive("grid_s", grid_s)
-    _check_nonneg("max_gap_s", max_gap_s)
+    check_positive("max_dist_m", max_dist_m)
+    check_nonneg("min_duration_s", min_duration_s)
+    check_positive("max_median_speed_mps", max_median_speed_mps)
+    check_nonneg("min_coast_dist_m", min_coast_dist_m)
+    check_positive("grid_s", grid_s)
+    check_nonneg("max_gap_s", max_gap_s)
     g_ns = round(grid_s * NS_PER_S)
     if tracks.n_tracks < 2:
         return Events(ENCOUNTER_SCHEMA.empty_table())
@@ -378,11 +377,11 @@ def loitering(
     >>> ev.column("track_id"), ev.column("duration_s")
     (['A'], [18000.0])
     """
-    _check_positive("max_speed_mps", max_speed_mps)
-    _check_nonneg("min_duration_s", min_duration_s)
-    _check_nonneg("min_coast_dist_m", min_coast_dist_m)
-    _check_positive("grid_s", grid_s)
-    _check_nonneg("max_gap_s", max_gap_s)
+    check_positive("max_speed_mps", max_speed_mps)
+    check_nonneg("min_duration_s", min_duration_s)
+    check_nonneg("min_coast_dist_m", min_coast_dist_m)
+    check_positive("grid_s", grid_s)
+    check_nonneg("max_gap_s", max_gap_s)
     g_ns = round(grid_s * NS_PER_S)
     limits = bridge_limits_ns(tracks, max_gap_s, plus_median_interval=False)
     rs = Resampler(tracks, grid_ns=g_ns, limit_ns=limits, window_half_steps=1)
@@ -463,14 +462,6 @@ def loitering(
 
 
 # =============================================================================== helpers
-def _check_positive(name: str, value: float) -> None:
-    if not (math.isfinite(value) and value > 0):
-        raise ConfigError(f"{name} must be a positive finite number, got {value!r}")
-
-
-def _check_nonneg(name: str, value: float) -> None:
-    if not (math.isfinite(value) and value >= 0):
-        raise ConfigError(f"{name} must be a finite number >= 0, got {value!r}")
 
 
 class _CoastDistance:

@@ -60,7 +60,7 @@ from ..core.events import TIME_TYPE, Events
 from ..core.geodesy import wrap180
 from ..core.tracks import Tracks
 from ..core.zones import Zones
-from ..errors import ConfigError
+from ..errors import ConfigError, check_nonneg, check_positive
 from ..units import NS_PER_S
 from ._resample import (
     CellIndex,
@@ -249,12 +249,12 @@ def formations(
     >>> ev.column("members"), ev.column("joint"), ev.column("duration_s")
     (['A;B'], [True], [600.0])
     """
-    _check_positive("max_sep_m", max_sep_m)
-    _check_nonneg("max_vsep_m", max_vsep_m, allow_inf=True)
-    _check_nonneg("min_duration_s", min_duration_s)
-    _check_nonneg("max_dropout_s", max_dropout_s)
-    _check_positive("grid_s", grid_s)
-    _check_nonneg("min_speed_mps", min_speed_mps)
+    check_positive("max_sep_m", max_sep_m)
+    check_nonneg("max_vsep_m", max_vsep_m, allow_inf=True)
+    check_nonneg("min_duration_s", min_duration_s)
+    check_nonneg("max_dropout_s", max_dropout_s)
+    check_positive("grid_s", grid_s)
+    check_nonneg("min_speed_mps", min_speed_mps)
     for s in chance_shifts_s:
         if not (math.isfinite(s) and s != 0.0):
             raise ConfigError(f"chance_shifts_s must be finite, non-zero seconds, got {s!r}")
@@ -320,17 +320,6 @@ class _Episodes:
     @property
     def n(self) -> int:
         return int(self.k0.shape[0])
-
-
-def _check_positive(name: str, value: float) -> None:
-    if not (math.isfinite(value) and value > 0):
-        raise ConfigError(f"{name} must be a positive finite number, got {value!r}")
-
-
-def _check_nonneg(name: str, value: float, *, allow_inf: bool = False) -> None:
-    ok = value >= 0 and (math.isfinite(value) or (allow_inf and value == math.inf))
-    if not ok:
-        raise ConfigError(f"{name} must be a finite number >= 0, got {value!r}")
 
 
 def _airborne(s: GridSamples, min_speed_mps: float) -> B:

@@ -30,8 +30,6 @@ For each gap patrolwatch reports:
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
@@ -41,7 +39,7 @@ from ..core.events import TIME_TYPE, Events
 from ..core.geodesy import inv
 from ..core.tracks import Tracks
 from ..core.zones import Zones
-from ..errors import ConfigError
+from ..errors import ConfigError, check_nonneg, check_positive
 from ..units import NS_PER_S
 from ._resample import (
     NEIGHBOURS_3X3,
@@ -179,14 +177,11 @@ def gaps(
     >>> ev.column("duration_s"), ev.column("label")
     ([3600.0], ['low coverage'])
     """
-    if not (math.isfinite(min_gap_s) and min_gap_s > 0):
-        raise ConfigError(f"min_gap_s must be a positive number of seconds, got {min_gap_s!r}")
-    for name, value in (("near_m", near_m), ("shared_s", shared_s)):
-        if not (math.isfinite(value) and value >= 0):
-            raise ConfigError(f"{name} must be a finite number >= 0, got {value!r}")
-    for name, value in (("shared_m", shared_m), ("coverage_cell_m", coverage_cell_m)):
-        if not (math.isfinite(value) and value > 0):
-            raise ConfigError(f"{name} must be a positive finite number, got {value!r}")
+    check_positive("min_gap_s", min_gap_s)
+    check_nonneg("near_m", near_m)
+    check_nonneg("shared_s", shared_s)
+    check_positive("shared_m", shared_m)
+    check_positive("coverage_cell_m", coverage_cell_m)
     if not (0.0 <= min_coverage <= 1.0):
         raise ConfigError(f"min_coverage must be in [0, 1], got {min_coverage!r}")
     n_fix = len(tracks)

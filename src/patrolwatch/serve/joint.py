@@ -120,7 +120,7 @@ from ..detect.formations import (
     SPEED_WINDOW_S,
     formations,
 )
-from ..errors import ConfigError
+from ..errors import check_nonneg, check_positive
 from ..units import NS_PER_S
 from ._sources import SourceNames
 from .stream import FixBatch, StreamEvent
@@ -306,19 +306,12 @@ class FormationTracker:
         }
         # the batch detector's own checks, at once
         formations(Tracks.from_arrays([], [], [], []), chance_shifts_s=(), **self.params)
-        for name, value, positive in (
-            ("every_s", every_s, False),
-            ("max_group_s", max_group_s, True),
-            ("max_lag_s", max_lag_s, True),
-            ("latency_s", latency_s, False),
-        ):
-            if not (math.isfinite(value) and (value > 0 if positive else value >= 0)):
-                raise ConfigError(
-                    f"{name} must be a {'positive' if positive else 'non-negative'} "
-                    f"finite number of seconds, got {value!r}"
-                )
-        if evict_after_s is not None and not (math.isfinite(evict_after_s) and evict_after_s > 0):
-            raise ConfigError(f"evict_after_s must be positive seconds, got {evict_after_s!r}")
+        check_nonneg("every_s", every_s)
+        check_positive("max_group_s", max_group_s)
+        check_positive("max_lag_s", max_lag_s)
+        check_nonneg("latency_s", latency_s)
+        if evict_after_s is not None:
+            check_positive("evict_after_s", evict_after_s)
         self.grid_ns = round(grid_s * NS_PER_S)
         self.min_duration_ns = round(min_duration_s * NS_PER_S)
         self.max_dropout_ns = round(max_dropout_s * NS_PER_S)
