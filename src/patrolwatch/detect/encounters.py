@@ -209,17 +209,11 @@ def encounters(
     (['A;B'], [10800.0], ['skipped: no coast given'])
     """
     check_positive("max_dist_m", max_dist_m)
-    check_nonneg("min_duration_s", min_duration_s)
     check_positive("max_median_speed_mps", max_median_speed_mps)
-    check_nonneg("min_coast_dist_m", min_coast_dist_m)
-    check_positive("grid_s", grid_s)
-    check_nonneg("max_gap_s", max_gap_s)
-    g_ns = round(grid_s * NS_PER_S)
+    _check_ship_params(min_duration_s, min_coast_dist_m, grid_s, max_gap_s)
     if tracks.n_tracks < 2:
         return Events(ENCOUNTER_SCHEMA.empty_table())
-    limits = bridge_limits_ns(tracks, max_gap_s, plus_median_interval=False)
-    rs = Resampler(tracks, grid_ns=g_ns, limit_ns=limits, window_half_steps=1)
-    coast_m = _CoastDistance(coast, min_coast_dist_m) if coast is not None else None
+    g_ns, rs, coast_m = _ship_grid(tracks, grid_s, max_gap_s, coast, min_coast_dist_m)
     ints: dict[str, list[I64]] = {"ta": [], "tb": [], "k": []}
     flts: dict[str, list[F64]] = {"d": [], "mlon": [], "mlat": [], "va": [], "vb": []}
     for k0, k1 in rs.chunks():  # time chunks, each vectorised over all tracks
@@ -378,14 +372,8 @@ def loitering(
     (['A'], [18000.0])
     """
     check_positive("max_speed_mps", max_speed_mps)
-    check_nonneg("min_duration_s", min_duration_s)
-    check_nonneg("min_coast_dist_m", min_coast_dist_m)
-    check_positive("grid_s", grid_s)
-    check_nonneg("max_gap_s", max_gap_s)
-    g_ns = round(grid_s * NS_PER_S)
-    limits = bridge_limits_ns(tracks, max_gap_s, plus_median_interval=False)
-    rs = Resampler(tracks, grid_ns=g_ns, limit_ns=limits, window_half_steps=1)
-    coast_m = _CoastDistance(coast, min_coast_dist_m) if coast is not None else None
+    _check_ship_params(min_duration_s, min_coast_dist_m, grid_s, max_gap_s)
+    g_ns, rs, coast_m = _ship_grid(tracks, grid_s, max_gap_s, coast, min_coast_dist_m)
     ints: dict[str, list[I64]] = {"trk": [], "k": []}
     flts: dict[str, list[F64]] = {"lon": [], "lat": [], "v": [], "cd": []}
     for k0, k1 in rs.chunks():  # time chunks, vectorised over tracks
@@ -462,6 +450,29 @@ def loitering(
 
 
 # =============================================================================== helpers
+def _check_ship_params(
+    min_duration_s: float, min_coast_dist_m: float, grid_s: float, max_gap_s: float
+) -> None:
+    check_nonneg("min_duration_s", min_duration_s)
+    check_nonneg("min_coast_dist_m", min_coast_dist_m)
+    check_positive("grid_s", grid_s)
+    check_nonneg("max_gap_s", max_gap_s)
+
+
+def _ship_grid(
+    tracks: Tracks,
+    grid_s: float,
+    max_gap_s: float,
+    coast: BaseGeometry | None,
+    min_coast_dist_m: float,
+) -> tuple[int, Resampler, _CoastDistance | None]:
+    """The grid both ship detectors work on: its step (ns), the resampler bridging
+    silences up to ``max_gap_s``, and the coast distance (``None`` without a coast)."""
+    g_ns = round(grid_s * NS_PER_S)
+    limits = bridge_limits_ns(tracks, max_gap_s, plus_median_interval=False)
+    rs = Resampler(tracks, grid_ns=g_ns, limit_ns=limits, window_half_steps=1)
+    coast_m = _CoastDistance(coast, min_coast_dist_m) if coast is not None else None
+    return g_ns, rs, coast_m
 
 
 class _CoastDistance:
