@@ -34,7 +34,7 @@ import math
 import os
 import re
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -262,17 +262,42 @@ def read_geojson_zones(
             raise ConfigError(f"claimants={claimants!r}: {exc.reason}") from None
 
     features = _features(_load_json(path_s), path_s)
+    if mapping:
+        from .zones_ogr import apply_mapping
+
+        features = [
+            {**f, "properties": apply_mapping(f["properties"], mapping)}
+            if isinstance(f, dict) and isinstance(f.get("properties"), dict)
+            else f
+            for f in features
+        ]
+    return zones_of_features(
+        features,
+        path_s,
+        id_field=id_field,
+        default_kind=default_kind,
+        default_claimants=default_claimants,
+    )
+
+
+def zones_of_features(
+    features: Iterable[object],
+    path: str,
+    *,
+    id_field: str,
+    default_kind: str,
+    default_claimants: tuple[str, ...],
+    id_hint: str = "",
+) -> Zones:
+    """Zones of GeoJSON-like features (each checked by :func:`_read_feature`), refusing
+    two features with one id; ``id_hint`` is added to that message."""
     zones: list[Zone] = []
     first_index: dict[str, int] = {}
     for index, feature in enumerate(features):
-        if mapping and isinstance(feature, dict) and isinstance(feature.get("properties"), dict):
-            from .zones_ogr import apply_mapping
-
-            feature = {**feature, "properties": apply_mapping(feature["properties"], mapping)}
         zone = _read_feature(
             feature,
             index,
-            path_s,
+            path,
             id_field=id_field,
             default_kind=default_kind,
             default_claimants=default_claimants,
@@ -280,8 +305,8 @@ def read_geojson_zones(
         if zone.id in first_index:
             raise SchemaError(
                 f"id {zone.id!r} is used by features #{first_index[zone.id]} and #{index}; "
-                "zone ids must be unique: rename one of them",
-                path=path_s,
+                f"zone ids must be unique: rename one of them{id_hint}",
+                path=path,
                 feature=zone.id,
             )
         first_index[zone.id] = index

@@ -27,9 +27,9 @@ import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from ..core.zones import Zone, Zones
+from ..core.zones import Zones
 from ..errors import ConfigError, InputError, SchemaError, ZoneGeometryError
-from .geojson import DEFAULT_KIND, _parse_claimants, _read_feature, _Where
+from .geojson import DEFAULT_KIND, _parse_claimants, _Where, zones_of_features
 
 __all__ = [
     "OGR_FORMATS",
@@ -253,33 +253,22 @@ def _zones(
     mapping: Mapping[str, str] | None,
 ) -> Zones:
     """Zones from (properties, lon/lat geometry) rows, via the GeoJSON feature check."""
-    zones: list[Zone] = []
-    first: dict[str, int] = {}
-    for index, (props, geom) in enumerate(rows):
-        feature = {
+    features = (
+        {
             "type": "Feature",
             "properties": apply_mapping(props, mapping),
             "geometry": None if geom is None else shapely.geometry.mapping(geom),
         }
-        zone = _read_feature(
-            feature,
-            index,
-            path,
-            id_field=id_field,
-            default_kind=default_kind,
-            default_claimants=default_claimants,
-        )
-        if zone.id in first:
-            raise SchemaError(
-                f"id {zone.id!r} is used by features #{first[zone.id]} and #{index}; zone ids "
-                f"must be unique: rename one of them, or pass id_field= (now {id_field!r}) "
-                "naming a column with unique values",
-                path=path,
-                feature=zone.id,
-            )
-        first[zone.id] = index
-        zones.append(zone)
-    return Zones(zones)
+        for props, geom in rows
+    )
+    return zones_of_features(
+        features,
+        path,
+        id_field=id_field,
+        default_kind=default_kind,
+        default_claimants=default_claimants,
+        id_hint=f", or pass id_field= (now {id_field!r}) naming a column with unique values",
+    )
 
 
 def _plain(value: object) -> object:
