@@ -35,6 +35,35 @@ def _f64(x: npt.ArrayLike | None, n: int) -> F64:
     return np.ascontiguousarray(x, dtype=np.float64)
 
 
+def check_lonlat(
+    lon_deg: F64, lat_deg: F64, *, path: str, lines: npt.ArrayLike | None = None
+) -> None:
+    """Refuse a longitude outside [-180, 180] or a latitude outside [-90, 90] (NaN too).
+
+    Raises
+    ------
+    SchemaError
+        Naming the first bad fix (its position, and its line when ``lines`` is given).
+
+    Examples
+    --------
+    >>> lon, lat = np.array([131.0, 37.5]), np.array([37.5, 131.0])
+    >>> check_lonlat(lon, lat, path="<memory>")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    patrolwatch.SchemaError: <memory>:-: fix 1: lon 37.5, lat 131.0 out of range or missing ...
+    """
+    bad = ~(np.abs(lat_deg) <= 90.0) | ~(np.abs(lon_deg) <= 180.0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise SchemaError(
+            f"fix {i}: lon {lon_deg[i]}, lat {lat_deg[i]} out of range or missing "
+            "(lon in [-180, 180], lat in [-90, 90]; are they swapped?)",
+            path=path,
+            line=None if lines is None else int(np.asarray(lines)[i]),
+        )
+
+
 @dataclass(frozen=True, eq=False)
 class Tracks:
     """Position fixes of many tracks, columnar, sorted by ``(track_id, t_ns)``.
@@ -139,13 +168,7 @@ class Tracks:
                 raise SchemaError(
                     f"{name} has {arr.shape[0]} values but track_id has {n}", path="<memory>"
                 )
-        if n and (np.nanmax(np.abs(lat)) > 90 or np.isnan(lat).any()):
-            raise SchemaError(
-                "latitude outside [-90, 90] or missing (are lon and lat swapped?)",
-                path="<memory>",
-            )
-        if n and (np.nanmax(np.abs(lon)) > 180 or np.isnan(lon).any()):
-            raise SchemaError("longitude outside [-180, 180] or missing", path="<memory>")
+        check_lonlat(lon, lat, path="<memory>", lines=src_line)
         alt = _f64(alt_m, n)
         spd = _f64(speed_mps, n)
         hdg = _f64(heading_deg, n)

@@ -46,7 +46,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import pyarrow as pa
@@ -84,20 +84,7 @@ Format = Literal[
     "gpx",
     "kml",
 ]
-FORMATS: tuple[str, ...] = (
-    "auto",
-    "csv",
-    "parquet",
-    "nmea",
-    "dma",
-    "marinecad",
-    "opensky",
-    "opensky-json",
-    "traffic",
-    "readsb",
-    "gpx",
-    "kml",
-)
+FORMATS: tuple[str, ...] = get_args(Format)
 """Accepted ``format`` values."""
 
 SNIFF_BYTES = 65536

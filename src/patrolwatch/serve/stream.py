@@ -92,7 +92,7 @@ import pyarrow as pa
 
 from ..core.events import CROSSING_SCHEMA
 from ..core.geodesy import M_PER_DEG_LAT_MIN, m_per_deg_lon
-from ..core.tracks import Tracks
+from ..core.tracks import Tracks, check_lonlat
 from ..core.zones import Zones
 from ..detect._geometry import Frame
 from ..detect.crossings import crossings
@@ -247,7 +247,7 @@ class FixBatch:
             if isinstance(source, str)
             else np.asarray(source, dtype=str)
         )
-        arrays = {
+        arrays: dict[str, npt.NDArray[Any]] = {
             "t_ns": t,
             "lon_deg": lon,
             "lat_deg": lat,
@@ -267,16 +267,7 @@ class FixBatch:
                 raise SchemaError(
                     f"{name} has {arr.shape} values, track_id has {n}", path="<batch>"
                 )
-        bad_lat = ~(np.abs(lat) <= 90.0)
-        bad_lon = ~(np.abs(lon) <= 180.0)
-        if bad_lat.any() or bad_lon.any():
-            i = int(np.flatnonzero(bad_lat | bad_lon)[0])
-            raise SchemaError(
-                f"fix {i}: lon {lon[i]}, lat {lat[i]} out of range (lon in [-180, 180], "
-                "lat in [-90, 90]; are they swapped?)",
-                path="<batch>",
-                line=int(arrays["line"][i]),
-            )
+        check_lonlat(lon, lat, path="<batch>", lines=arrays["line"])
         at = {k: np.asarray(v, dtype=str) for k, v in (attrs or {}).items()}
         for k, v in at.items():
             if v.shape != (n,):
@@ -288,12 +279,12 @@ class FixBatch:
             t,
             lon,
             lat,
-            f64(alt_m),
-            f64(speed_mps),
-            f64(heading_deg),
-            np.asarray(arrays["fix_id"], dtype=np.int64),
+            arrays["alt_m"],
+            arrays["speed_mps"],
+            arrays["heading_deg"],
+            arrays["fix_id"],
             src,
-            np.asarray(arrays["line"], dtype=np.int64),
+            arrays["line"],
             at,
         )
 
