@@ -121,6 +121,26 @@ def event_rows(events: Events) -> list[dict[str, Any]]:
     return [dict(zip(names, values, strict=True)) for values in zip(*cols.values(), strict=True)]
 
 
+def rows_by_pair(
+    events: Events, evidence: frozenset[str]
+) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Rows with ``evidence`` grouped by (track, zone), each list sorted by entry time
+    (null first) then exit time (null last)."""
+    big = np.iinfo(np.int64).max
+    out: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in event_rows(events):
+        if r["evidence"] in evidence:
+            out.setdefault((r["track_id"], r["zone_id"]), []).append(r)
+    for rows in out.values():
+        rows.sort(
+            key=lambda r: (
+                -big if r["entry_time"] is None else r["entry_time"],
+                big if r["exit_time"] is None else r["exit_time"],
+            )
+        )
+    return out
+
+
 def tracks_to_arrays(tr: Tracks) -> dict[str, np.ndarray]:
     """Per-fix arrays of ``tr`` (``track_id``, ``t_ns``, ``lon_deg``, ``lat_deg``, ``alt_m``),
     in the sorted order of the table, ready for :meth:`Tracks.from_arrays`."""

@@ -10,7 +10,6 @@ geodesic midpoint from ``geographiclib``).
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from typing import Any
 
 import numpy as np
@@ -20,7 +19,7 @@ from hypothesis import strategies as st
 from patrolwatch.core.events import Events
 from patrolwatch.core.tracks import Tracks
 from patrolwatch.detect.crossings import crossings
-from strategies import Scene, event_rows, point_along, scenes, tracks_to_arrays
+from strategies import Scene, event_rows, point_along, rows_by_pair, scenes, tracks_to_arrays
 
 PROPERTY_SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -55,24 +54,6 @@ TIME_COLUMNS = (
 Pair = tuple[str, str]
 
 
-def _by_pair(ev: Events, evidence: frozenset[str]) -> dict[Pair, list[dict[str, Any]]]:
-    """Rows with ``evidence`` grouped by (track, zone), each list sorted by entry time
-    (null first) then exit time (null last)."""
-    big = np.iinfo(np.int64).max
-    out: dict[Pair, list[dict[str, Any]]] = defaultdict(list)
-    for r in event_rows(ev):
-        if r["evidence"] in evidence:
-            out[(r["track_id"], r["zone_id"])].append(r)
-    for rows in out.values():
-        rows.sort(
-            key=lambda r: (
-                -big if r["entry_time"] is None else r["entry_time"],
-                big if r["exit_time"] is None else r["exit_time"],
-            )
-        )
-    return dict(out)
-
-
 def _fix_times(tr: Tracks) -> dict[str, np.ndarray]:
     return {
         str(tid): tr.t_ns[tr.offsets[k] : tr.offsets[k + 1]] for k, tid in enumerate(tr.track_ids)
@@ -101,7 +82,7 @@ def test_visits_are_ordered_disjoint_and_within_their_brackets(scene: Scene) -> 
     assert {r["kind"] for r in rows} <= {"crossing"}
     assert {r["evidence"] for r in rows} <= EVIDENCE
     fix_times = _fix_times(scene.tracks)
-    visits = _by_pair(ev, VISIT)
+    visits = rows_by_pair(ev, VISIT)
     for (tid, _zid), vs in visits.items():
         times = fix_times[tid]
         for i, v in enumerate(vs):
@@ -127,9 +108,9 @@ def test_visits_are_ordered_disjoint_and_within_their_brackets(scene: Scene) -> 
         n_entries = sum(v["entry_time"] is not None for v in vs)
         n_exits = sum(v["exit_time"] is not None for v in vs)
         assert n_entries - n_exits in (-1, 0, 1)
-    for pair in _by_pair(ev, frozenset({"near"})):
+    for pair in rows_by_pair(ev, frozenset({"near"})):
         assert pair not in visits, f"near row for {pair}, which has a visit"
-    for rows_p in _by_pair(ev, frozenset({"possible"})).values():
+    for rows_p in rows_by_pair(ev, frozenset({"possible"})).values():
         for r in rows_p:
             assert r["entry_time"] is None and r["exit_time"] is None
             assert r["entry_bracket_start"] < r["entry_bracket_end"]
@@ -159,7 +140,7 @@ def test_reversing_a_track_in_time_swaps_entries_and_exits(scene: Scene) -> None
     rev = _rebuild(rev_arrays, total - rev_arrays["t_ns"])
     ev, ev_rev = _run(scene.tracks, scene), _run(rev, scene)
 
-    fwd, bwd = _by_pair(ev, VISIT), _by_pair(ev_rev, VISIT)
+    fwd, bwd = rows_by_pair(ev, VISIT), rows_by_pair(ev_rev, VISIT)
     assert fwd.keys() == bwd.keys()
     for pair, vs in fwd.items():
         mirrored = [
@@ -176,7 +157,10 @@ def test_reversing_a_track_in_time_swaps_entries_and_exits(scene: Scene) -> None
             assert _close(v["exit_time"], exit_), (pair, v["exit_time"], exit_)
             assert v["evidence"] == evidence, pair
 
-    near, near_rev = _by_pair(ev, frozenset({"near"})), _by_pair(ev_rev, frozenset({"near"}))
+    near, near_rev = (
+        rows_by_pair(ev, frozenset({"near"})),
+        rows_by_pair(ev_rev, frozenset({"near"})),
+    )
     assert near.keys() == near_rev.keys()
     for pair, (r,) in near.items():
         assert abs(r["closest_m"] - near_rev[pair][0]["closest_m"]) <= DIST_TOL_M, pair
@@ -221,7 +205,7 @@ def test_densifying_along_the_geodesic_leaves_crossings_unchanged(scene: Scene) 
     become observed); near rows stay on the same pairs with the same closest_m."""
     dense = _densify(scene.tracks)
     ev, ev_dense = _run(scene.tracks, scene), _run(dense, scene)
-    coarse, fine = _by_pair(ev, VISIT), _by_pair(ev_dense, VISIT)
+    coarse, fine = rows_by_pair(ev, VISIT), rows_by_pair(ev_dense, VISIT)
     assert coarse.keys() == fine.keys()
     for pair, vs in coarse.items():
         assert len(vs) == len(fine[pair]), pair
@@ -235,7 +219,10 @@ def test_densifying_along_the_geodesic_leaves_crossings_unchanged(scene: Scene) 
             if v["evidence"] == "observed":
                 assert w["evidence"] == "observed", pair
 
-    near, near_dense = _by_pair(ev, frozenset({"near"})), _by_pair(ev_dense, frozenset({"near"}))
+    near, near_dense = (
+        rows_by_pair(ev, frozenset({"near"})),
+        rows_by_pair(ev_dense, frozenset({"near"})),
+    )
     assert near.keys() == near_dense.keys()
     for pair, (r,) in near.items():
         assert abs(r["closest_m"] - near_dense[pair][0]["closest_m"]) <= DIST_TOL_M, pair

@@ -24,11 +24,10 @@ import numpy as np
 import pytest
 import shapely.geometry
 
-from patrolwatch.core.events import Events
 from patrolwatch.core.tracks import Tracks
 from patrolwatch.core.zones import Zone, Zones
 from patrolwatch.detect.crossings import crossings
-from strategies import NS_PER_S, event_rows, geodesic_distance_m
+from strategies import NS_PER_S, geodesic_distance_m, rows_by_pair
 
 INCIDENT = Path("incidents") / "2019-07-23-sea-of-japan"
 TWELVE_NM_M = 22_224.0
@@ -155,22 +154,6 @@ def run(incident_dir: Path) -> dict[str, Any]:
     return {"tracks": tracks, "lines_at": lines_at, "zones": zones, "events": events}
 
 
-def _rows_by_pair(ev: Events, evidence: frozenset[str]) -> dict[Pair, list[dict[str, Any]]]:
-    big = np.iinfo(np.int64).max
-    out: dict[Pair, list[dict[str, Any]]] = defaultdict(list)
-    for r in event_rows(ev):
-        if r["evidence"] in evidence:
-            out[(r["track_id"], r["zone_id"])].append(r)
-    for rows in out.values():
-        rows.sort(
-            key=lambda r: (
-                -big if r["entry_time"] is None else r["entry_time"],
-                big if r["exit_time"] is None else r["exit_time"],
-            )
-        )
-    return dict(out)
-
-
 def _time(text: str | None) -> int | None:
     return None if text is None else parse_utc_ns(text)
 
@@ -191,7 +174,7 @@ def test_every_expected_visit_is_found_with_its_times_and_evidence(
     want: dict[Pair, list[dict[str, Any]]] = defaultdict(list)
     for c in expected["crossing_runs"][0]["crossings"]:
         want[(c["track_id"], c["zone_id"])].append(c)
-    got = _rows_by_pair(run["events"], VISIT)
+    got = rows_by_pair(run["events"], VISIT)
     errors: list[str] = []
     for pair, cs in want.items():
         big = np.iinfo(np.int64).max
@@ -234,7 +217,7 @@ def test_every_expected_visit_is_found_with_its_times_and_evidence(
 
 
 def test_no_visit_pairs_have_no_visit_rows(run: dict[str, Any], expected: dict[str, Any]) -> None:
-    got = _rows_by_pair(run["events"], VISIT)
+    got = rows_by_pair(run["events"], VISIT)
     offending = [tuple(p) for p in expected["crossing_runs"][0]["no_visit"] if tuple(p) in got]
     assert not offending
 
@@ -244,7 +227,7 @@ def test_expected_near_rows_give_closest_approach(
 ) -> None:
     """``near`` entries: one near row, closest_m to the zone geometry and closest_edge_m to its
     edge within ``tolerance_m``; entry/exit null."""
-    near = _rows_by_pair(run["events"], frozenset({"near"}))
+    near = rows_by_pair(run["events"], frozenset({"near"}))
     errors = []
     for n in expected["crossing_runs"][0]["near"]:
         pair = (n["track_id"], n["zone_id"])
@@ -276,7 +259,7 @@ def test_near_rows_for_dokdo_agree_with_fix_distances(
     tracks: Tracks = run["tracks"]
     zone = run["zones"]["KOR-TS-DOKDO"]
     islets = [(p.x, p.y) for p in zone.geometry.geoms]
-    near = _rows_by_pair(run["events"], frozenset({"near"}))
+    near = rows_by_pair(run["events"], frozenset({"near"}))
     index = {str(t): k for k, t in enumerate(tracks.track_ids)}
     checked = 0
     for tid, zid in expected["crossing_runs"][0]["no_visit"]:
@@ -304,7 +287,7 @@ def test_reported_times_are_within_15_s_of_our_crossings(
 ) -> None:
     """Each government-reported (minute-rounded) entry/exit time is within 15 s of one of our
     crossings of that kind for that track and zone."""
-    got = _rows_by_pair(run["events"], VISIT)
+    got = rows_by_pair(run["events"], VISIT)
     errors = []
     for rep in expected["reported_vs_reconstruction"]:
         pair = (rep["track_id"], rep["zone_id"])
@@ -324,7 +307,7 @@ def test_source_rows_name_the_csv_lines_of_the_bracketing_fixes(run: dict[str, A
     lines_at = run["lines_at"]
     name = run["tracks"].sources[0]
     errors = []
-    for (tid, zid), rows in _rows_by_pair(run["events"], VISIT).items():
+    for (tid, zid), rows in rows_by_pair(run["events"], VISIT).items():
         for r in rows:
             items = {
                 (f, int(n)) for f, n in re.findall(r"([^\s;,]+):(\d+)", r["source_rows"] or "")
@@ -361,8 +344,8 @@ def test_readers_give_the_same_visits_as_hand_built_inputs(
     tracks = read if isinstance(read, Tracks) else getattr(read, "tracks", None) or read[0]
     zones = read_zones(incident_dir / "zones.geojson")
     zones = zones if isinstance(zones, Zones) else getattr(zones, "zones", None) or zones[0]
-    ours = _rows_by_pair(crossings(tracks, zones, near_m=NEAR_M), VISIT)
-    hand = _rows_by_pair(run["events"], VISIT)
+    ours = rows_by_pair(crossings(tracks, zones, near_m=NEAR_M), VISIT)
+    hand = rows_by_pair(run["events"], VISIT)
     assert ours.keys() == hand.keys()
     for pair, rows in hand.items():
         assert len(ours[pair]) == len(rows), pair
