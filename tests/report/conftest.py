@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 import patrolwatch as pw
+from browser import chromium
 
 INCIDENT = (
     Path(__file__).resolve().parents[2]
@@ -18,15 +19,6 @@ INCIDENT = (
     / "incidents"
     / "2019-07-23-sea-of-japan"
 )
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="session")
@@ -48,11 +40,4 @@ def browser() -> Iterator[Any]:
     Package-scoped: Playwright's sync API allows one running instance per thread, and the
     live map's tests start their own after these tests end.
     """
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (/usr/bin/chromium); CI installs it")
-    from playwright.sync_api import sync_playwright  # a dev dependency: missing is a failure
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+    yield from chromium()

@@ -8,7 +8,6 @@ import itertools
 import json
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,20 +15,12 @@ import pytest
 from PIL import Image
 
 import patrolwatch as pw
+from browser import chromium
 from patrolwatch.serve.alerts import example_rules_path, load_rules
 from patrolwatch.serve.service import ServeConfig
 
 from .conftest import INCIDENT, KEY, Running, box_zones, serve, wait_until
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 HOSTILE = "<img src=x onerror=alert(1)>"
 SEA = (0xBF, 0xD7, 0xEA)
 LAND = (0xEC, 0xEA, 0xDF)
@@ -37,14 +28,7 @@ LAND = (0xEC, 0xEA, 0xDF)
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (/usr/bin/chromium); CI installs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+    yield from chromium()
 
 
 class Page:
