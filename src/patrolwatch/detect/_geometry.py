@@ -193,23 +193,6 @@ class SegmentGeo:
         self._ensure(idx)
         return self._len[idx]
 
-    def azimuth(self, idx: IXP | I64) -> F64:
-        """Azimuth (degrees) at fix ``a`` of segments ``idx``."""
-        self._ensure(idx)
-        return self._az[idx]
-
-    @property
-    def length_m(self) -> F64:
-        """Geodesic lengths (m) of all segments (solves every segment)."""
-        self._ensure(np.arange(self.lon_a.shape[0]))
-        return self._len
-
-    @property
-    def az_deg(self) -> F64:
-        """Azimuths (degrees) of all segments (solves every segment)."""
-        self._ensure(np.arange(self.lon_a.shape[0]))
-        return self._az
-
     def take(self, idx: IXP | I64) -> SegmentGeo:
         """The subset of segments ``idx`` (already solved ones stay solved)."""
         sub = SegmentGeo(self.lon_a[idx], self.lat_a[idx], self.lon_b[idx], self.lat_b[idx])

@@ -340,140 +340,139 @@ def _parse_one(
 ) -> None:  # pragma: no cover - compiled
     """One line into ``row`` (``C_*`` columns) and, for ``$PGHP``, ``pg``."""
     row[:] = -1
-    if True:
-        row[C_DETAIL] = D_NONE
-        while s < e and _is_space(buf[s]):
-            s += 1
-        while e > s and _is_space(buf[e - 1]):
-            e -= 1
-        if s == e:
-            row[C_KIND] = K_BLANK
-            return
-        if buf[s] == 35:  # '#'
-            row[C_KIND] = K_COMMENT
-            return
-        # the sentence: the first "!xxVDM," or "!xxVDO,"
-        bang = -1
-        for i in range(s, e - 6):
+    row[C_DETAIL] = D_NONE
+    while s < e and _is_space(buf[s]):
+        s += 1
+    while e > s and _is_space(buf[e - 1]):
+        e -= 1
+    if s == e:
+        row[C_KIND] = K_BLANK
+        return
+    if buf[s] == 35:  # '#'
+        row[C_KIND] = K_COMMENT
+        return
+    # the sentence: the first "!xxVDM," or "!xxVDO,"
+    bang = -1
+    for i in range(s, e - 6):
+        if (
+            buf[i] == 33
+            and buf[i + 3] == 86
+            and buf[i + 4] == 68
+            and (buf[i + 5] == 77 or buf[i + 5] == 79)
+            and buf[i + 6] == 44
+        ):
+            bang = i
+            break
+    if bang < 0:
+        if buf[s] == 36:  # '$'
             if (
-                buf[i] == 33
-                and buf[i + 3] == 86
-                and buf[i + 4] == 68
-                and (buf[i + 5] == 77 or buf[i + 5] == 79)
-                and buf[i + 6] == 44
+                e - s > 6
+                and buf[s + 1] == 80
+                and buf[s + 2] == 71
+                and buf[s + 3] == 72
+                and buf[s + 4] == 80
+                and buf[s + 5] == 44
             ):
-                bang = i
-                break
-        if bang < 0:
-            if buf[s] == 36:  # '$'
-                if (
-                    e - s > 6
-                    and buf[s + 1] == 80
-                    and buf[s + 2] == 71
-                    and buf[s + 3] == 72
-                    and buf[s + 4] == 80
-                    and buf[s + 5] == 44
-                ):
-                    _parse_pghp(buf, s, e, row, pg)
-                else:
-                    row[C_KIND] = K_OTHER_NMEA
+                _parse_pghp(buf, s, e, row, pg)
             else:
-                row[C_KIND] = K_JUNK
-            return
-        row[C_BANG] = bang
-        row[C_KIND] = K_AIS
-        row[C_TALKER] = buf[bang + 1] * 256 + buf[bang + 2]
-        # prefix: [s, bang) = receiver text, then optionally a tag block \...\
-        pe = bang
-        while pe > s and _is_space(buf[pe - 1]):
-            pe -= 1
-        if pe > s and buf[pe - 1] == 92:  # '\'
-            t1 = -1
-            for i in range(pe - 2, s - 1, -1):
-                if buf[i] == 92:
-                    t1 = i
-                    break
-            if t1 < 0:
-                row[C_KIND] = K_BAD_TAG
-                row[C_DETAIL] = D_TAG_FIELD
-            else:
-                row[C_TAG_S] = t1 + 1
-                row[C_TAG_E] = pe - 1
-                pe = t1
-                while pe > s and _is_space(buf[pe - 1]):
-                    pe -= 1
-        row[C_PRE_S] = s
-        row[C_PRE_E] = pe
-        # the sentence fields: one pass for the checksum and the commas
-        star = -1
-        x = 0
-        nc = 0
-        for i in range(bang + 1, e):
-            c = buf[i]
-            if c == 42:
-                star = i
-                break
-            x ^= c
-            if c == 44:
-                if nc < 6:
-                    commas[nc] = i
-                nc += 1
-        if star < 0 or star + 3 > e:
-            row[C_KIND] = K_BAD_CHECKSUM
-            row[C_DETAIL] = D_NO_CHECKSUM
-            return
-        h1 = _hexval(buf[star + 1])
-        h2 = _hexval(buf[star + 2])
-        row[C_CS] = x
-        after = star + 3
-        if h1 < 0 or h2 < 0 or (after < e and buf[after] != 44 and not _is_space(buf[after])):
-            row[C_KIND] = K_BAD_CHECKSUM
-            row[C_DETAIL] = D_NO_CHECKSUM
-            return
-        if after < e:
-            row[C_SUF_S] = after
-            row[C_SUF_E] = e
-        row[C_VALID] = 0
-        if nc != 6:
-            row[C_KIND] = K_BAD_SENTENCE
-            row[C_DETAIL] = D_FIELDS
+                row[C_KIND] = K_OTHER_NMEA
         else:
-            cnt = _read_int(buf, commas[0] + 1, commas[1])
-            num = _read_int(buf, commas[1] + 1, commas[2])
-            seq = _read_int(buf, commas[2] + 1, commas[3])
-            fill = _read_int(buf, commas[5] + 1, star)
-            chan_len = commas[4] - commas[3] - 1
-            if cnt < 1 or cnt > 9:
-                row[C_KIND] = K_BAD_SENTENCE
-                row[C_DETAIL] = D_FRAG_COUNT
-            elif num < 1 or num > cnt:
-                row[C_KIND] = K_BAD_SENTENCE
-                row[C_DETAIL] = D_FRAG_NUM
-            elif seq == -2 or seq > 9:
-                row[C_KIND] = K_BAD_SENTENCE
-                row[C_DETAIL] = D_SEQ
-            elif fill < 0 or fill > 5:
-                row[C_KIND] = K_BAD_SENTENCE
-                row[C_DETAIL] = D_FILL
-            elif chan_len > 1:
-                row[C_KIND] = K_BAD_SENTENCE
-                row[C_DETAIL] = D_CHAN
-            else:
-                row[C_VALID] = 1
-            row[C_CNT] = cnt
-            row[C_NUM] = num
-            row[C_SEQ] = seq
-            row[C_CHAN] = buf[commas[3] + 1] if chan_len == 1 else 0
-            row[C_PAY_S] = commas[4] + 1
-            row[C_PAY_E] = commas[5]
-            row[C_FILL] = fill
-        if x != h1 * 16 + h2:
-            # a checksum failure explains a malformed sentence best: it is reported first
-            row[C_KIND] = K_BAD_CHECKSUM
-            row[C_DETAIL] = D_CS_MISMATCH
-            return
-        if row[C_KIND] == K_AIS and row[C_TAG_S] >= 0:
-            _parse_tag(buf, row[C_TAG_S], row[C_TAG_E], row)
+            row[C_KIND] = K_JUNK
+        return
+    row[C_BANG] = bang
+    row[C_KIND] = K_AIS
+    row[C_TALKER] = buf[bang + 1] * 256 + buf[bang + 2]
+    # prefix: [s, bang) = receiver text, then optionally a tag block \...\
+    pe = bang
+    while pe > s and _is_space(buf[pe - 1]):
+        pe -= 1
+    if pe > s and buf[pe - 1] == 92:  # '\'
+        t1 = -1
+        for i in range(pe - 2, s - 1, -1):
+            if buf[i] == 92:
+                t1 = i
+                break
+        if t1 < 0:
+            row[C_KIND] = K_BAD_TAG
+            row[C_DETAIL] = D_TAG_FIELD
+        else:
+            row[C_TAG_S] = t1 + 1
+            row[C_TAG_E] = pe - 1
+            pe = t1
+            while pe > s and _is_space(buf[pe - 1]):
+                pe -= 1
+    row[C_PRE_S] = s
+    row[C_PRE_E] = pe
+    # the sentence fields: one pass for the checksum and the commas
+    star = -1
+    x = 0
+    nc = 0
+    for i in range(bang + 1, e):
+        c = buf[i]
+        if c == 42:
+            star = i
+            break
+        x ^= c
+        if c == 44:
+            if nc < 6:
+                commas[nc] = i
+            nc += 1
+    if star < 0 or star + 3 > e:
+        row[C_KIND] = K_BAD_CHECKSUM
+        row[C_DETAIL] = D_NO_CHECKSUM
+        return
+    h1 = _hexval(buf[star + 1])
+    h2 = _hexval(buf[star + 2])
+    row[C_CS] = x
+    after = star + 3
+    if h1 < 0 or h2 < 0 or (after < e and buf[after] != 44 and not _is_space(buf[after])):
+        row[C_KIND] = K_BAD_CHECKSUM
+        row[C_DETAIL] = D_NO_CHECKSUM
+        return
+    if after < e:
+        row[C_SUF_S] = after
+        row[C_SUF_E] = e
+    row[C_VALID] = 0
+    if nc != 6:
+        row[C_KIND] = K_BAD_SENTENCE
+        row[C_DETAIL] = D_FIELDS
+    else:
+        cnt = _read_int(buf, commas[0] + 1, commas[1])
+        num = _read_int(buf, commas[1] + 1, commas[2])
+        seq = _read_int(buf, commas[2] + 1, commas[3])
+        fill = _read_int(buf, commas[5] + 1, star)
+        chan_len = commas[4] - commas[3] - 1
+        if cnt < 1 or cnt > 9:
+            row[C_KIND] = K_BAD_SENTENCE
+            row[C_DETAIL] = D_FRAG_COUNT
+        elif num < 1 or num > cnt:
+            row[C_KIND] = K_BAD_SENTENCE
+            row[C_DETAIL] = D_FRAG_NUM
+        elif seq == -2 or seq > 9:
+            row[C_KIND] = K_BAD_SENTENCE
+            row[C_DETAIL] = D_SEQ
+        elif fill < 0 or fill > 5:
+            row[C_KIND] = K_BAD_SENTENCE
+            row[C_DETAIL] = D_FILL
+        elif chan_len > 1:
+            row[C_KIND] = K_BAD_SENTENCE
+            row[C_DETAIL] = D_CHAN
+        else:
+            row[C_VALID] = 1
+        row[C_CNT] = cnt
+        row[C_NUM] = num
+        row[C_SEQ] = seq
+        row[C_CHAN] = buf[commas[3] + 1] if chan_len == 1 else 0
+        row[C_PAY_S] = commas[4] + 1
+        row[C_PAY_E] = commas[5]
+        row[C_FILL] = fill
+    if x != h1 * 16 + h2:
+        # a checksum failure explains a malformed sentence best: it is reported first
+        row[C_KIND] = K_BAD_CHECKSUM
+        row[C_DETAIL] = D_CS_MISMATCH
+        return
+    if row[C_KIND] == K_AIS and row[C_TAG_S] >= 0:
+        _parse_tag(buf, row[C_TAG_S], row[C_TAG_E], row)
 
 
 # =========================================================================== assembly
@@ -707,97 +706,96 @@ def _decode_one(
 ) -> None:  # pragma: no cover - compiled
     row[:] = -1
     src = extra if ext else buf
-    if True:
-        if n_chars == 0:
-            row[F_STATUS] = S_EMPTY
-            return
-        if n_chars > 256:
-            n_chars = 256
-        bad = False
-        for j in range(n_chars):
-            c = src[s0 + j]
-            if 48 <= c <= 87:
-                six[j] = c - 48
-            elif 96 <= c <= 119:
-                six[j] = c - 56
-            else:
-                bad = True
-                break
-        if bad:
-            row[F_STATUS] = S_BAD_CHARS
-            return
-        nb = 6 * n_chars - fill_bits
-        row[F_NBITS] = nb
-        t = _bits(six, nb, 0, 6)
-        row[F_TYPE] = t
-        if t < 0:
+    if n_chars == 0:
+        row[F_STATUS] = S_EMPTY
+        return
+    if n_chars > 256:
+        n_chars = 256
+    bad = False
+    for j in range(n_chars):
+        c = src[s0 + j]
+        if 48 <= c <= 87:
+            six[j] = c - 48
+        elif 96 <= c <= 119:
+            six[j] = c - 56
+        else:
+            bad = True
+            break
+    if bad:
+        row[F_STATUS] = S_BAD_CHARS
+        return
+    nb = 6 * n_chars - fill_bits
+    row[F_NBITS] = nb
+    t = _bits(six, nb, 0, 6)
+    row[F_TYPE] = t
+    if t < 0:
+        row[F_STATUS] = S_SHORT
+        return
+    row[F_REPEAT] = _bits(six, nb, 6, 2)
+    row[F_MMSI] = _bits(six, nb, 8, 30)
+    if t == 1 or t == 2 or t == 3:
+        need = 143
+        if nb < need:
             row[F_STATUS] = S_SHORT
             return
-        row[F_REPEAT] = _bits(six, nb, 6, 2)
-        row[F_MMSI] = _bits(six, nb, 8, 30)
-        if t == 1 or t == 2 or t == 3:
-            need = 143
-            if nb < need:
-                row[F_STATUS] = S_SHORT
-                return
-            row[F_NAV] = _bits(six, nb, 38, 4)
-            row[F_SPEED] = _bits(six, nb, 50, 10)
-            row[F_LON] = _signed(_bits(six, nb, 61, 28), 28)
-            row[F_LAT] = _signed(_bits(six, nb, 89, 27), 27)
-            row[F_COURSE] = _bits(six, nb, 116, 12)
-            row[F_HEADING] = _bits(six, nb, 128, 9)
-            row[F_SECOND] = _bits(six, nb, 137, 6)
-        elif t == 18 or t == 19:
-            need = 139 if t == 18 else 271
-            if nb < need:
-                row[F_STATUS] = S_SHORT
-                return
-            row[F_SPEED] = _bits(six, nb, 46, 10)
-            row[F_LON] = _signed(_bits(six, nb, 57, 28), 28)
-            row[F_LAT] = _signed(_bits(six, nb, 85, 27), 27)
-            row[F_COURSE] = _bits(six, nb, 112, 12)
-            row[F_HEADING] = _bits(six, nb, 124, 9)
-            row[F_SECOND] = _bits(six, nb, 133, 6)
-            if t == 19:
-                _text(six, nb, 143, NAME_CHARS, name)
-                row[F_SHIPTYPE] = _bits(six, nb, 263, 8)
-        elif t == 27:
-            if nb < 95:
-                row[F_STATUS] = S_SHORT
-                return
-            row[F_NAV] = _bits(six, nb, 40, 4)
-            row[F_LON] = _signed(_bits(six, nb, 44, 18), 18)
-            row[F_LAT] = _signed(_bits(six, nb, 62, 17), 17)
-            row[F_SPEED] = _bits(six, nb, 79, 6)
-            row[F_COURSE] = _bits(six, nb, 85, 9)
-        elif t == 5:
-            if nb < 240:
-                row[F_STATUS] = S_SHORT
-                return
-            _text(six, nb, 70, CALL_CHARS, call)
-            _text(six, nb, 112, NAME_CHARS, name)
-            row[F_SHIPTYPE] = _bits(six, nb, 232, 8)
-        elif t == 24:
-            part = _bits(six, nb, 38, 2)
-            row[F_PART] = part
-            if part == 0:
-                if nb < 160:
-                    row[F_STATUS] = S_SHORT
-                    return
-                _text(six, nb, 40, NAME_CHARS, name)
-            elif part == 1:
-                if nb < 132:
-                    row[F_STATUS] = S_SHORT
-                    return
-                row[F_SHIPTYPE] = _bits(six, nb, 40, 8)
-                _text(six, nb, 90, CALL_CHARS, call)
-            else:
-                row[F_STATUS] = S_UNSUPPORTED
-                return
-        else:
-            row[F_STATUS] = S_UNSUPPORTED if row[F_MMSI] >= 0 else S_SHORT
+        row[F_NAV] = _bits(six, nb, 38, 4)
+        row[F_SPEED] = _bits(six, nb, 50, 10)
+        row[F_LON] = _signed(_bits(six, nb, 61, 28), 28)
+        row[F_LAT] = _signed(_bits(six, nb, 89, 27), 27)
+        row[F_COURSE] = _bits(six, nb, 116, 12)
+        row[F_HEADING] = _bits(six, nb, 128, 9)
+        row[F_SECOND] = _bits(six, nb, 137, 6)
+    elif t == 18 or t == 19:
+        need = 139 if t == 18 else 271
+        if nb < need:
+            row[F_STATUS] = S_SHORT
             return
-        row[F_STATUS] = S_OK
+        row[F_SPEED] = _bits(six, nb, 46, 10)
+        row[F_LON] = _signed(_bits(six, nb, 57, 28), 28)
+        row[F_LAT] = _signed(_bits(six, nb, 85, 27), 27)
+        row[F_COURSE] = _bits(six, nb, 112, 12)
+        row[F_HEADING] = _bits(six, nb, 124, 9)
+        row[F_SECOND] = _bits(six, nb, 133, 6)
+        if t == 19:
+            _text(six, nb, 143, NAME_CHARS, name)
+            row[F_SHIPTYPE] = _bits(six, nb, 263, 8)
+    elif t == 27:
+        if nb < 95:
+            row[F_STATUS] = S_SHORT
+            return
+        row[F_NAV] = _bits(six, nb, 40, 4)
+        row[F_LON] = _signed(_bits(six, nb, 44, 18), 18)
+        row[F_LAT] = _signed(_bits(six, nb, 62, 17), 17)
+        row[F_SPEED] = _bits(six, nb, 79, 6)
+        row[F_COURSE] = _bits(six, nb, 85, 9)
+    elif t == 5:
+        if nb < 240:
+            row[F_STATUS] = S_SHORT
+            return
+        _text(six, nb, 70, CALL_CHARS, call)
+        _text(six, nb, 112, NAME_CHARS, name)
+        row[F_SHIPTYPE] = _bits(six, nb, 232, 8)
+    elif t == 24:
+        part = _bits(six, nb, 38, 2)
+        row[F_PART] = part
+        if part == 0:
+            if nb < 160:
+                row[F_STATUS] = S_SHORT
+                return
+            _text(six, nb, 40, NAME_CHARS, name)
+        elif part == 1:
+            if nb < 132:
+                row[F_STATUS] = S_SHORT
+                return
+            row[F_SHIPTYPE] = _bits(six, nb, 40, 8)
+            _text(six, nb, 90, CALL_CHARS, call)
+        else:
+            row[F_STATUS] = S_UNSUPPORTED
+            return
+    else:
+        row[F_STATUS] = S_UNSUPPORTED if row[F_MMSI] >= 0 else S_SHORT
+        return
+    row[F_STATUS] = S_OK
 
 
 # plain-Python reference: (field, type set, start bit, width, signed)

@@ -262,76 +262,75 @@ def render_map(
     focus = _focus_extent(model)
     fig = Figure(figsize=(11, 8.5), dpi=dpi)
     FigureCanvasAgg(fig)  # the Agg backend, without pyplot's global state
-    if True:
-        if focus is not None:
-            ax = fig.add_axes((0.05, 0.07, 0.52, 0.86))
-            detail = fig.add_axes((0.60, 0.07, 0.38, 0.60))
-        else:
-            ax = fig.add_axes((0.05, 0.07, 0.90, 0.86))
-            detail = None
-        step_s = _draw(ax, model, model.extent, detail=False)
-        if detail is not None and focus is not None:
-            _draw(detail, model, focus, detail=True)
-            names = [
-                short_name(zv.zone.name)
-                for zv in model.zones
-                if zv.zone.is_buffer and zv.zone.id in {e.zone_id for e in model.events}
-            ]
-            detail.set_title("Close-up: " + "; ".join(names), fontsize=8, loc="left")
-            w, s, e, n = focus
-            ax.add_patch(
-                PathPatch(
-                    MplPath([(w, s), (e, s), (e, n), (w, n), (w, s)], closed=True),
-                    facecolor="none",
-                    edgecolor="black",
-                    lw=0.8,
-                    zorder=25,
-                )
-            )
-        handles: list[Line2D | Patch] = [
-            Line2D([], [], color=c, lw=2, label=f"{op or 'unknown'} tracks")
-            for op, c in model.operator_colors.items()
+    if focus is not None:
+        ax = fig.add_axes((0.05, 0.07, 0.52, 0.86))
+        detail = fig.add_axes((0.60, 0.07, 0.38, 0.60))
+    else:
+        ax = fig.add_axes((0.05, 0.07, 0.90, 0.86))
+        detail = None
+    step_s = _draw(ax, model, model.extent, detail=False)
+    if detail is not None and focus is not None:
+        _draw(detail, model, focus, detail=True)
+        names = [
+            short_name(zv.zone.name)
+            for zv in model.zones
+            if zv.zone.is_buffer and zv.zone.id in {e.zone_id for e in model.events}
         ]
-        kinds: dict[str, str] = {}
-        for zv in model.zones:
-            kinds.setdefault(zv.zone.kind, zv.color)
-        handles += [
-            Patch(
+        detail.set_title("Close-up: " + "; ".join(names), fontsize=8, loc="left")
+        w, s, e, n = focus
+        ax.add_patch(
+            PathPatch(
+                MplPath([(w, s), (e, s), (e, n), (w, n), (w, s)], closed=True),
                 facecolor="none",
-                edgecolor=c,
-                ls="--" if k == "adiz" else "-",
-                label=f"{'ADIZ' if k == 'adiz' else k} zone",
+                edgecolor="black",
+                lw=0.8,
+                zorder=25,
             )
-            for k, c in kinds.items()
-        ]
-        handles += [
-            Line2D([], [], ls="", marker="o", color="#555", label="entry"),
-            Line2D([], [], ls="", marker="o", mfc="white", mec="#555", label="exit"),
-            Line2D([], [], ls="", marker="D", color="#555", ms=4, label="closest approach"),
-            Line2D([], [], ls="", marker="^", color="#7b4fb0", label="formation start"),
-            Line2D([], [], ls="", marker="v", color="#7b4fb0", label="formation end"),
-            Line2D([], [], ls="", marker="^", color="black", ms=3, label="zone feature (islet)"),
-        ]
-        if detail is not None:
-            fig.legend(
-                handles=handles,
-                loc="upper left",
-                bbox_to_anchor=(0.60, 0.97),
-                fontsize=7,
-                ncols=2,
-                framealpha=0.9,
-            )
-        else:
-            ax.legend(handles=handles, loc="upper left", fontsize=7, framealpha=0.9)
-        ax.set_title(model.title, fontsize=11, loc="left")
-        files = ", ".join(sorted({display_path(s) for s in model.sources}))
-        note = (
-            f"Tracks: {files}. Times UTC (labels every {int(step_s // 60)} min on the main map). "
-            "Coastline: GSHHG (LGPL-3.0), simplified. " + footnote
         )
-        fig.text(0.01, 0.01, note.strip(), fontsize=6, color="#444", wrap=True)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=dpi, metadata={"Software": "patrolwatch"})
+    handles: list[Line2D | Patch] = [
+        Line2D([], [], color=c, lw=2, label=f"{op or 'unknown'} tracks")
+        for op, c in model.operator_colors.items()
+    ]
+    kinds: dict[str, str] = {}
+    for zv in model.zones:
+        kinds.setdefault(zv.zone.kind, zv.color)
+    handles += [
+        Patch(
+            facecolor="none",
+            edgecolor=c,
+            ls="--" if k == "adiz" else "-",
+            label=f"{'ADIZ' if k == 'adiz' else k} zone",
+        )
+        for k, c in kinds.items()
+    ]
+    handles += [
+        Line2D([], [], ls="", marker="o", color="#555", label="entry"),
+        Line2D([], [], ls="", marker="o", mfc="white", mec="#555", label="exit"),
+        Line2D([], [], ls="", marker="D", color="#555", ms=4, label="closest approach"),
+        Line2D([], [], ls="", marker="^", color="#7b4fb0", label="formation start"),
+        Line2D([], [], ls="", marker="v", color="#7b4fb0", label="formation end"),
+        Line2D([], [], ls="", marker="^", color="black", ms=3, label="zone feature (islet)"),
+    ]
+    if detail is not None:
+        fig.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(0.60, 0.97),
+            fontsize=7,
+            ncols=2,
+            framealpha=0.9,
+        )
+    else:
+        ax.legend(handles=handles, loc="upper left", fontsize=7, framealpha=0.9)
+    ax.set_title(model.title, fontsize=11, loc="left")
+    files = ", ".join(sorted({display_path(s) for s in model.sources}))
+    note = (
+        f"Tracks: {files}. Times UTC (labels every {int(step_s // 60)} min on the main map). "
+        "Coastline: GSHHG (LGPL-3.0), simplified. " + footnote
+    )
+    fig.text(0.01, 0.01, note.strip(), fontsize=6, color="#444", wrap=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi, metadata={"Software": "patrolwatch"})
     return path
 
 
