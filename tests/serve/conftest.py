@@ -57,6 +57,15 @@ class Running:
     def client(self, *, auth: bool = True) -> httpx.Client:
         return httpx.Client(base_url=self.url, headers=AUTH if auth else {}, timeout=10.0)
 
+    def settle(self, timeout_s: float = 60.0) -> None:
+        """Wait until every acknowledged batch went through the pipeline and the
+        formation tracker (it runs beside the pipeline)."""
+        svc = self.service
+        wait_until(
+            lambda: svc._queue is not None and svc._queue.empty() and not svc.formations_pending,
+            timeout_s=timeout_s,
+        )
+
 
 @contextmanager
 def serve(config: ServeConfig) -> Iterator[Running]:

@@ -466,11 +466,13 @@ def test_service_restart_rebuilds_the_tracker_and_ends_with_the_batch_rows(
     with serve(config) as run, run.client() as c:
         for body in incident_lines(incident, first, cut):
             assert c.post("/api/ingest", content=body).status_code == 200
+        run.settle()
         before = c.get("/api/events", params={"limit": 10_000}).json()["events"]
         assert joint["members"] in {e["row"].get("members") for e in before}
     with serve(config) as run, run.client() as c:
         for body in incident_lines(incident, cut, last):
             assert c.post("/api/ingest", content=body).status_code == 200
+        run.settle()
         events = c.get("/api/events", params={"limit": 10_000}).json()["events"]
         alerts = c.get("/api/alerts", params={"limit": 10_000}).json()["alerts"]
     ends = sorted(

@@ -111,6 +111,7 @@ def test_replayed_incident_draws_and_raises_its_alerts_on_the_page_within_2_s(
             for body in incident_payloads(step_s=120):
                 assert c.post("/api/ingest", content=body).status_code == 200
                 time.sleep(0.03)
+            run.settle()
             alerts = c.get("/api/alerts", params={"limit": 1000}).json()["alerts"]
             rules_hit = {a["rule"] for a in alerts}
             assert {"adiz-entry-military", "territorial-entry", "disputed-islets"} <= rules_hit

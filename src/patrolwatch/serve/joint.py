@@ -354,6 +354,13 @@ class FormationTracker:
         """Number of groups not yet final."""
         return sum(1 for g in self._groups if not g.closed)
 
+    @property
+    def base_window_ns(self) -> int:
+        """The longest base window a track keeps (ns, see *Window*): with the largest
+        bridge limit ``max_lag_s`` plus the speed window and a grid step."""
+        lag = self.max_lag_ns + self.speed_ns + self.grid_ns
+        return self.min_duration_ns + self.every_ns + 2 * lag + 3 * self.grid_ns
+
     def window_start_ns(self, track_ids: Iterable[str] | None = None) -> dict[str, int]:
         """Per track (all, or those of ``track_ids`` held), the time of its oldest
         buffered fix: a restart must replay the stored fixes from there."""

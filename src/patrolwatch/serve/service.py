@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -184,6 +185,15 @@ class Service:
         self.store: Store | None = None
         self.detector = self._new_detector()
         self.formations = self._new_tracker()
+        # the formation tracker runs beside the pipeline (a run takes seconds: zone alerts
+        # must not wait for it); it is only touched under this lock
+        self._joint_lock = threading.Lock()
+        self._joint_parts: list[FixBatch] = []  # committed fixes not yet given to it
+        self._joint_tick = 0
+        self._joint_wake = asyncio.Event()
+        self._joint_busy = False
+        self._joint_starts: dict[str, int] = {}  # its window starts after its last run
+        self._joint_horizon_ns = 0  # its longest base window
         # track -> values (POSITION_FIELDS, ATTR_COLUMNS): replaced whole, never mutated
         self.positions: dict[str, tuple[Any, ...]] = {}
         self._snapshot: dict[str, Any] = {}  # detector figures, taken by the pipeline thread
@@ -243,6 +253,8 @@ class Service:
         self.store = await asyncio.to_thread(Store, self.config.db)
         await asyncio.to_thread(self._rebuild)
         self._tasks.append(asyncio.create_task(self._pipeline(), name="pipeline"))
+        if self.formations is not None:
+            self._tasks.append(asyncio.create_task(self._joint_worker(), name="formations"))
         if self.config.clock == "wall":
             self._tasks.append(asyncio.create_task(self._ticker(), name="ticker"))
         if self.config.webhook_url:
@@ -271,6 +283,8 @@ class Service:
         if self._queue is not None:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._queue.join(), timeout=10)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.formations_idle(), timeout=30)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -288,9 +302,15 @@ class Service:
         for batch in self.store.replay_fixes():
             self.detector.push(batch)
             if self.formations is not None:
-                self.formations.push(batch)
+                # a crash between a commit and the tracker's may have lost formation
+                # events: those the store does not have are stored (and alerted) now
+                found = self.formations.push(batch)
+                known = self.store.known_events([e.id for e in found])
+                self._joint_commit([e for e in found if e.id not in known])
             self._update_positions(batch)
             n += len(batch)
+        if self.formations is not None:
+            self._refresh_joint_starts()
         self._take_snapshot(force=True)
         if n:
             log.info("rebuilt detector from %d stored fixes in %.1f s", n, time.perf_counter() - t0)
@@ -341,7 +361,7 @@ class Service:
                 items.append(item)
                 n_fix += len(item.batch.fixes) if item.batch else 0
             try:
-                acks, events, alerts, pos = await asyncio.to_thread(self._process, items)
+                acks, events, alerts, pos, fixes = await asyncio.to_thread(self._process, items)
             except Exception as exc:  # keep serving; the batches are not acknowledged
                 log.exception("pipeline: commit failed; rebuilding the detector from the store")
                 self.counters["commit_errors"] += 1
@@ -354,19 +374,122 @@ class Service:
                     if it.future is not None and not it.future.done():
                         it.future.set_result(ack)
                 self._publish(events, alerts, pos)
+                if self.formations is not None:
+                    if fixes is not None and len(fixes):
+                        self._joint_parts.append(fixes)
+                    ticks = [it.now_ns for it in items if it.batch is None]
+                    self._joint_tick = max([self._joint_tick, *ticks])
+                    self._joint_wake.set()
             finally:
                 for _ in items:
                     q.task_done()
 
+    # ------------------------------------------------------------------ formations
+    async def _joint_worker(self) -> None:
+        """Give the committed fixes to the formation tracker, beside the pipeline: it
+        re-runs the batch ``formations`` every ``every_s`` of stream time (seconds of
+        work on a busy feed), so zone alerts never wait for it. What arrived during a run
+        is taken at once by the next step, so the tracker never falls behind by more than
+        one run."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._joint_wake.wait()
+            self._joint_wake.clear()
+            parts, self._joint_parts = self._joint_parts, []
+            tick = self._joint_tick
+            if not parts and not tick:
+                continue
+            self._joint_busy = True
+            try:
+                events, alerts = await asyncio.to_thread(self._joint_step, parts, tick)
+            except Exception:  # keep serving; the stored fixes replay on a restart
+                log.exception("formations: tracker step failed")
+            else:
+                loop.call_soon(self._publish, events, alerts, [])
+            finally:
+                self._joint_busy = False
+
+    @property
+    def formations_pending(self) -> bool:
+        """True while committed fixes wait for the formation tracker (or it runs)."""
+        return self.formations is not None and bool(self._joint_parts or self._joint_busy)
+
+    async def formations_idle(self) -> None:
+        """Return when the formation tracker has taken every committed fix."""
+        while self.formations_pending:
+            await asyncio.sleep(0.02)
+
+    def _joint_step(
+        self, parts: list[FixBatch], tick: int
+    ) -> tuple[list[StreamEvent], list[dict[str, Any]]]:
+        """Push fixes (and the clock) into the tracker, store what it found (worker
+        thread)."""
+        assert self.formations is not None
+        with self._joint_lock:
+            runs = self.formations.stats["runs"]
+            events: list[StreamEvent] = []
+            if parts:
+                events += self.formations.push(concat_fixes(parts))
+            if tick:
+                events += self.formations.advance(tick)
+            if self.formations.stats["runs"] != runs:
+                self._refresh_joint_starts()
+        alerts = self._joint_commit(events)
+        self.counters["events"] += len(events)
+        self.counters["alerts"] += len(alerts)
+        return events, alerts
+
+    def _joint_commit(self, events: list[StreamEvent]) -> list[dict[str, Any]]:
+        """Store formation events and their alerts (idempotent: same ids)."""
+        if not events:
+            return []
+        assert self.store is not None
+        alerts = [make_alert(r, e) for e in events for r in match_rules(self.config.rules, e)]
+        self.store.commit([], [], events, {}, alerts)
+        return alerts
+
+    def _refresh_joint_starts(self) -> None:
+        """Snapshot the tracker's window starts (caller holds the lock, or no worker
+        runs yet): the pipeline reads them for the stored track state."""
+        assert self.formations is not None
+        self._joint_starts = self.formations.window_start_ns()
+        self._joint_horizon_ns = self.formations.base_window_ns
+
+    def _with_joint_starts(
+        self, window: dict[str, int], last: dict[str, int] | None
+    ) -> dict[str, int]:
+        """Window starts that also cover what the formation tracker needs: its snapshot
+        (taken after each run), or for a track it has not run on yet, the newest fix
+        less the tracker's longest base window (a start earlier than needed only replays
+        more on a restart)."""
+        starts = self._joint_starts
+        horizon = self._joint_horizon_ns
+        out = {}
+        for k, v in window.items():
+            need = starts.get(k)
+            if need is None and last is not None:
+                need = last[k] - horizon
+            out[k] = v if need is None else min(v, need)
+        return out
+
     def _reset_detector(self) -> None:
-        self.detector = self._new_detector()
-        self.formations = self._new_tracker()
-        self._rebuild()
+        with self._joint_lock:
+            self.detector = self._new_detector()
+            self.formations = self._new_tracker()
+            self._joint_parts.clear()  # committed: the rebuild replays them
+            self._rebuild()
 
     def _process(
         self, items: list[_Item]
-    ) -> tuple[list[dict[str, Any]], list[StreamEvent], list[dict[str, Any]], list[dict[str, Any]]]:
-        """Detect, match, commit (worker thread). Returns acks, events, alerts, positions."""
+    ) -> tuple[
+        list[dict[str, Any]],
+        list[StreamEvent],
+        list[dict[str, Any]],
+        list[dict[str, Any]],
+        FixBatch | None,
+    ]:
+        """Detect, match, commit (worker thread). Returns acks, events, alerts, positions
+        and the committed fixes (for the formation tracker)."""
         store = self.store
         assert store is not None
         batches = [it.batch for it in items if it.batch is not None]
@@ -393,13 +516,9 @@ class Service:
         fixes = concat_fixes([b.fixes for b in new]) if new else None
         if fixes is not None and len(fixes):
             events += self.detector.push(fixes)
-            if self.formations is not None:
-                events += self.formations.push(fixes)
         ticks = [it.now_ns for it in items if it.batch is None]
         if ticks:
             events += self.detector.advance(max(ticks))
-            if self.formations is not None:
-                events += self.formations.advance(max(ticks))
         alerts = [make_alert(r, e) for e in events for r in match_rules(self.config.rules, e)]
         self._take_snapshot()
         touched = np.unique(fixes.track_id).tolist() if fixes is not None and len(fixes) else []
@@ -422,8 +541,7 @@ class Service:
         tids, starts, lasts = self.detector.track_state(write)
         window = dict(zip(tids, starts, strict=True))
         if self.formations is not None:  # a restart replays what the tracker needs too
-            need = self.formations.window_start_ns(tids)
-            window = {k: min(v, need.get(k, v)) for k, v in window.items()}
+            window = self._with_joint_starts(window, dict(zip(tids, lasts, strict=True)))
         last = dict(zip(tids, lasts, strict=True))
         event_batch = {e.id: ids[-1][0] for e in events} if ids else {}
         store.commit(new, ids, events, event_batch, alerts, window, last, dropped)
@@ -464,7 +582,7 @@ class Service:
         if new:
             lag = (time.time_ns() - min(b.received_ns for b in new)) / NS_PER_S
             self._commits.append((time.time(), n_fix, lag))
-        return acks, events, alerts, pos
+        return acks, events, alerts, pos, fixes
 
     def _take_snapshot(self, *, force: bool = False) -> None:
         """Detector figures for metrics and retention (pipeline thread; the oldest fix
@@ -479,8 +597,7 @@ class Service:
         if force or now - self._snapshot_at >= 5.0:
             current = self.detector.window_start_ns()
             if self.formations is not None:  # retention keeps what the tracker needs
-                for k, v in self.formations.window_start_ns(current).items():
-                    current[k] = min(current[k], v)
+                current = self._with_joint_starts(current, None)
             snap["detector_state"] = self.detector.state_size()
             snap["min_window_ns"] = min(current.values()) if current else None
             self._snapshot_at = now
@@ -654,6 +771,7 @@ class Service:
             "detector": self._snapshot.get("detector", {}),
             "detector_state": self._snapshot.get("detector_state", {}),
             **self.counters,
+            "formations_pending": self.formations_pending,
             "uptime_s": (time.time_ns() - self.started_ns) / NS_PER_S,
         }
 

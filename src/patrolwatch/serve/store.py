@@ -198,6 +198,16 @@ class Store:
         names = [d[0] for d in cur.description or ()]
         return {r[1]: dict(zip(names, r, strict=True)) for r in rows}
 
+    def known_events(self, ids: Sequence[str]) -> set[str]:
+        """The event ids among these that are stored."""
+        if not ids:
+            return set()
+        cur = self._con.cursor()
+        rows = cur.execute(
+            "SELECT event_id FROM events WHERE event_id IN (SELECT unnest(?))", [list(ids)]
+        ).fetchall()
+        return {r[0] for r in rows}
+
     def assign_ids(self, batches: Sequence[IngestBatch]) -> list[tuple[int, int]]:
         """Reserve ``(batch_id, first_fix_id)`` for each batch and renumber its fixes.
 
