@@ -40,8 +40,9 @@ from ..detect.formations import (
     DEFAULT_MIN_DURATION_S,
 )
 from ..units import NS_PER_S
+from ._joint_process import TrackerProcess
 from .alerts import AlertRule, Broker, WebhookSender, make_alert, match_rules
-from .joint import DEFAULT_EVERY_S, FormationTracker
+from .joint import DEFAULT_EVERY_S
 from .store import ATTR_COLUMNS, IngestBatch, Reject, Store
 from .stream import (
     DEFAULT_EVICT_AFTER_S,
@@ -233,17 +234,19 @@ class Service:
             gap_s=c.gap_s,
         )
 
-    def _new_tracker(self) -> FormationTracker | None:
+    def _new_tracker(self) -> TrackerProcess | None:
         c = self.config
         if not c.formations:
             return None
-        return FormationTracker(
-            max_sep_m=c.formation_max_sep_m,
-            max_vsep_m=c.formation_max_vsep_m,
-            min_duration_s=c.formation_min_duration_s,
-            max_dropout_s=c.formation_max_dropout_s,
-            every_s=c.formation_every_s,
-            evict_after_s=c.evict_after_s,
+        return TrackerProcess(
+            dict(
+                max_sep_m=c.formation_max_sep_m,
+                max_vsep_m=c.formation_max_vsep_m,
+                min_duration_s=c.formation_min_duration_s,
+                max_dropout_s=c.formation_max_dropout_s,
+                every_s=c.formation_every_s,
+                evict_after_s=c.evict_after_s,
+            )
         )
 
     # ------------------------------------------------------------------ life cycle
@@ -290,6 +293,8 @@ class Service:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if self.formations is not None:
+            await asyncio.to_thread(self.formations.close)
         if self.store is not None:
             await asyncio.to_thread(self.store.close)
             self.store = None
@@ -304,13 +309,14 @@ class Service:
             if self.formations is not None:
                 # a crash between a commit and the tracker's may have lost formation
                 # events: those the store does not have are stored (and alerted) now
-                found = self.formations.push(batch)
+                found, _, _ = self.formations.step([batch])
                 known = self.store.known_events([e.id for e in found])
                 self._joint_commit([e for e in found if e.id not in known])
             self._update_positions(batch)
             n += len(batch)
         if self.formations is not None:
-            self._refresh_joint_starts()
+            _, starts, horizon = self.formations.step([], want_starts=True)
+            self._joint_starts, self._joint_horizon_ns = starts or {}, horizon
         self._take_snapshot(force=True)
         if n:
             log.info("rebuilt detector from %d stored fixes in %.1f s", n, time.perf_counter() - t0)
@@ -422,18 +428,13 @@ class Service:
     def _joint_step(
         self, parts: list[FixBatch], tick: int
     ) -> tuple[list[StreamEvent], list[dict[str, Any]]]:
-        """Push fixes (and the clock) into the tracker, store what it found (worker
-        thread)."""
+        """Push fixes (and the clock) into the tracker (its own process), store what it
+        found (worker thread)."""
         assert self.formations is not None
         with self._joint_lock:
-            runs = self.formations.stats["runs"]
-            events: list[StreamEvent] = []
-            if parts:
-                events += self.formations.push(concat_fixes(parts))
-            if tick:
-                events += self.formations.advance(tick)
-            if self.formations.stats["runs"] != runs:
-                self._refresh_joint_starts()
+            events, starts, horizon = self.formations.step(parts, tick)
+        if starts is not None:  # after a run: replaced whole, read by the pipeline
+            self._joint_starts, self._joint_horizon_ns = starts, horizon
         alerts = self._joint_commit(events)
         self.counters["events"] += len(events)
         self.counters["alerts"] += len(alerts)
@@ -447,13 +448,6 @@ class Service:
         alerts = [make_alert(r, e) for e in events for r in match_rules(self.config.rules, e)]
         self.store.commit([], [], events, {}, alerts)
         return alerts
-
-    def _refresh_joint_starts(self) -> None:
-        """Snapshot the tracker's window starts (caller holds the lock, or no worker
-        runs yet): the pipeline reads them for the stored track state."""
-        assert self.formations is not None
-        self._joint_starts = self.formations.window_start_ns()
-        self._joint_horizon_ns = self.formations.base_window_ns
 
     def _with_joint_starts(
         self, window: dict[str, int], last: dict[str, int] | None
@@ -475,7 +469,8 @@ class Service:
     def _reset_detector(self) -> None:
         with self._joint_lock:
             self.detector = self._new_detector()
-            self.formations = self._new_tracker()
+            if self.formations is not None:
+                self.formations.reset()
             self._joint_parts.clear()  # committed: the rebuild replays them
             self._rebuild()
 
